@@ -1,0 +1,369 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// DNSErrorKind says how a DNS lookup failed. Discovery reports these apart
+// because each calls for a different fix.
+type DNSErrorKind string
+
+// The kinds of DNS failure.
+const (
+	NXDomain   DNSErrorKind = "nxdomain"  // the name does not exist
+	NoAnswer   DNSErrorKind = "no-answer" // the name exists but has no record of that type
+	ServFail   DNSErrorKind = "servfail"  // the server failed or refused to answer
+	DNSTimeout DNSErrorKind = "timeout"   // no answer in time
+	DNSOther   DNSErrorKind = "error"     // anything else (bad reply, network error)
+)
+
+// DNSError is a failed lookup of Name through Server (empty for the system
+// resolver).
+type DNSError struct {
+	Name   string
+	Type   string // "A/AAAA" or "SRV"
+	Server string
+	Kind   DNSErrorKind
+	Err    error
+}
+
+func (e *DNSError) Error() string {
+	via := ""
+	if e.Server != "" {
+		via = " via " + e.Server
+	}
+	msg := fmt.Sprintf("chain: lookup %s %s%s: ", e.Type, e.Name, via)
+	switch e.Kind {
+	case NXDomain:
+		msg += "no such name (NXDOMAIN)"
+	case NoAnswer:
+		msg += "no " + e.Type + " record"
+	case ServFail:
+		msg += "server failure"
+	case DNSTimeout:
+		msg += "timed out"
+	default:
+		msg += "failed"
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *DNSError) Unwrap() error { return e.Err }
+
+// SRV is one SRV answer.
+type SRV struct {
+	Target   string
+	Port     int
+	Priority int
+	Weight   int
+}
+
+// Resolver looks up addresses and SRV records.
+type Resolver interface {
+	LookupIP(ctx context.Context, host string) ([]net.IP, error)
+	LookupSRV(ctx context.Context, name string) ([]SRV, error)
+}
+
+// SystemResolver uses the operating system's resolver.
+type SystemResolver struct{}
+
+// LookupIP implements [Resolver].
+func (SystemResolver) LookupIP(ctx context.Context, host string) ([]net.IP, error) {
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return nil, systemDNSError(host, "A/AAAA", err)
+	}
+	ips := make([]net.IP, 0, len(addrs))
+	for _, a := range addrs {
+		ips = append(ips, a.IP)
+	}
+	return ips, nil
+}
+
+// LookupSRV implements [Resolver]. name is the full owner name
+// (_autodiscover._tcp.example.com).
+func (SystemResolver) LookupSRV(ctx context.Context, name string) ([]SRV, error) {
+	_, recs, err := net.DefaultResolver.LookupSRV(ctx, "", "", name)
+	if err != nil {
+		return nil, systemDNSError(name, "SRV", err)
+	}
+	out := make([]SRV, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, SRV{Target: strings.TrimSuffix(r.Target, "."), Port: int(r.Port), Priority: int(r.Priority), Weight: int(r.Weight)})
+	}
+	return out, nil
+}
+
+func systemDNSError(name, typ string, err error) error {
+	e := &DNSError{Name: name, Type: typ, Kind: DNSOther, Err: err}
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		e.Err = nil
+		switch {
+		case de.IsNotFound:
+			e.Kind = NXDomain
+		case de.IsTimeout:
+			e.Kind = DNSTimeout
+		case de.IsTemporary:
+			e.Kind = ServFail
+		default:
+			e.Err = errors.New(de.Err)
+		}
+	}
+	return e
+}
+
+// DNSResolver queries one DNS server directly over UDP, retrying over TCP
+// when the answer is truncated.
+type DNSResolver struct {
+	Server  string        // host:port
+	Timeout time.Duration // per query; zero means 5s
+}
+
+func (r *DNSResolver) exchange(ctx context.Context, name string, qtype uint16, typ string) (*dns.Msg, error) {
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.RecursionDesired = true
+	c := &dns.Client{Net: "udp", Timeout: timeout}
+	in, _, err := c.ExchangeContext(ctx, m, r.Server)
+	if err == nil && in.Truncated {
+		c.Net = "tcp"
+		in, _, err = c.ExchangeContext(ctx, m, r.Server)
+	}
+	if err != nil {
+		kind := DNSOther
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			kind, err = DNSTimeout, nil
+		}
+		return nil, &DNSError{Name: name, Type: typ, Server: r.Server, Kind: kind, Err: err}
+	}
+	switch in.Rcode {
+	case dns.RcodeSuccess:
+		return in, nil
+	case dns.RcodeNameError:
+		return nil, &DNSError{Name: name, Type: typ, Server: r.Server, Kind: NXDomain}
+	default:
+		return nil, &DNSError{Name: name, Type: typ, Server: r.Server, Kind: ServFail,
+			Err: fmt.Errorf("rcode %s", dns.RcodeToString[in.Rcode])}
+	}
+}
+
+// maxCNAME bounds how many CNAMEs a lookup follows outside the answer.
+const maxCNAME = 8
+
+// LookupIP implements [Resolver]: A then AAAA, following CNAMEs.
+func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]net.IP, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IP{ip}, nil
+	}
+	var ips []net.IP
+	var firstErr error
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		name := host
+		for hop := 0; hop < maxCNAME; hop++ {
+			in, err := r.exchange(ctx, name, qt, "A/AAAA")
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				break
+			}
+			next := ""
+			for _, rr := range in.Answer {
+				switch v := rr.(type) {
+				case *dns.A:
+					ips = append(ips, v.A)
+				case *dns.AAAA:
+					ips = append(ips, v.AAAA)
+				case *dns.CNAME:
+					next = v.Target
+				}
+			}
+			if len(ips) > 0 || next == "" {
+				break
+			}
+			name = next
+		}
+	}
+	if len(ips) > 0 {
+		return ips, nil
+	}
+	if firstErr != nil {
+		var de *DNSError
+		if errors.As(firstErr, &de) && de.Name != host {
+			de.Name = host
+		}
+		return nil, firstErr
+	}
+	return nil, &DNSError{Name: host, Type: "A/AAAA", Server: r.Server, Kind: NoAnswer}
+}
+
+// LookupSRV implements [Resolver]. Records come back in priority order, the
+// highest weight first within a priority (a deterministic stand-in for the
+// RFC 2782 weighted shuffle).
+func (r *DNSResolver) LookupSRV(ctx context.Context, name string) ([]SRV, error) {
+	in, err := r.exchange(ctx, name, dns.TypeSRV, "SRV")
+	if err != nil {
+		return nil, err
+	}
+	var out []SRV
+	for _, rr := range in.Answer {
+		if v, ok := rr.(*dns.SRV); ok {
+			out = append(out, SRV{Target: strings.TrimSuffix(v.Target, "."), Port: int(v.Port), Priority: int(v.Priority), Weight: int(v.Weight)})
+		}
+	}
+	if len(out) == 0 {
+		return nil, &DNSError{Name: name, Type: "SRV", Server: r.Server, Kind: NoAnswer}
+	}
+	SortSRV(out)
+	return out, nil
+}
+
+// SortSRV orders records by priority, then by descending weight, then by
+// target and port, so reports are reproducible.
+func SortSRV(recs []SRV) {
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := recs[i], recs[j]
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		if a.Weight != b.Weight {
+			return a.Weight > b.Weight
+		}
+		if a.Target != b.Target {
+			return a.Target < b.Target
+		}
+		return a.Port < b.Port
+	})
+}
+
+// Pins maps "host:port" (host in lower case) to the "ip:port" to connect
+// to instead, like curl's --resolve (which keeps the port) and --connect-to.
+type Pins map[string]string
+
+// ParsePin parses "HOST:PORT:ADDR" (ADDR may be a bracketed IPv6 literal).
+func ParsePin(s string) (key, addr string, err error) {
+	i := strings.Index(s, ":")
+	if i <= 0 {
+		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+	}
+	host, rest := s[:i], s[i+1:]
+	j := strings.Index(rest, ":")
+	if j <= 0 {
+		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+	}
+	port, a := rest[:j], strings.TrimSuffix(strings.TrimPrefix(rest[j+1:], "["), "]")
+	if _, err := parsePort(port); err != nil {
+		return "", "", fmt.Errorf("bad --resolve %q: %v", s, err)
+	}
+	if net.ParseIP(a) == nil {
+		return "", "", fmt.Errorf("bad --resolve %q: %q is not an IP address", s, a)
+	}
+	return net.JoinHostPort(strings.ToLower(host), port), net.JoinHostPort(a, port), nil
+}
+
+// Dialer opens TCP connections to targets, resolving names through Resolver
+// unless Pins names the address.
+type Dialer struct {
+	Resolver Resolver      // nil: SystemResolver
+	Pins     Pins          // "host:port" (lower case) → "ip:port"
+	Timeout  time.Duration // per connection attempt; zero means 10s
+}
+
+// ConnectError is a failed TCP connection to Addr for Host.
+type ConnectError struct {
+	Host    string
+	Addr    string
+	Timeout bool
+	Err     error
+}
+
+func (e *ConnectError) Error() string {
+	what := "connection failed"
+	if e.Timeout {
+		what = "connection timed out"
+	}
+	return fmt.Sprintf("chain: connect to %s (%s): %s: %v", e.Host, e.Addr, what, e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// Resolve returns the addresses to try for host:port.
+func (d *Dialer) Resolve(ctx context.Context, host string, port int) ([]string, error) {
+	ps := strconv.Itoa(port)
+	if a, ok := d.Pins[net.JoinHostPort(strings.ToLower(host), ps)]; ok {
+		return []string{a}, nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return []string{net.JoinHostPort(ip.String(), ps)}, nil
+	}
+	res := d.Resolver
+	if res == nil {
+		res = SystemResolver{}
+	}
+	ips, err := res.LookupIP(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, net.JoinHostPort(ip.String(), ps))
+	}
+	return out, nil
+}
+
+// maxAddrs bounds how many resolved addresses a dial tries.
+const maxAddrs = 4
+
+// Dial resolves host and connects to the first address that answers, trying
+// at most a few. It returns the connection and the address used.
+func (d *Dialer) Dial(ctx context.Context, host string, port int) (net.Conn, string, error) {
+	addrs, err := d.Resolve(ctx, host, port)
+	if err != nil {
+		return nil, "", err
+	}
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	var lastErr error
+	for i, a := range addrs {
+		if i == maxAddrs {
+			break
+		}
+		nd := net.Dialer{Timeout: timeout}
+		c, err := nd.DialContext(ctx, "tcp", a)
+		if err == nil {
+			return c, a, nil
+		}
+		var ne net.Error
+		lastErr = &ConnectError{Host: host, Addr: a, Timeout: errors.As(err, &ne) && ne.Timeout(), Err: unwrapOp(err)}
+	}
+	return nil, "", lastErr
+}
+
+// unwrapOp drops net.OpError's repetition of the addresses we already name.
+func unwrapOp(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

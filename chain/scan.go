@@ -1,0 +1,203 @@
+package chain
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Scanner fetches, builds and judges the chains of many targets.
+type Scanner struct {
+	Dialer *Dialer
+	// AIA completes missing intermediates; nil disables AIA.
+	AIA *AIA
+	// Store is the client root store.
+	Store *CertSet
+	// Now is the instant validity is judged at; zero means time.Now().
+	Now time.Time
+	// Concurrency bounds the connections in flight; zero means 64.
+	Concurrency int
+}
+
+// windowFactor bounds how far ahead of the oldest unwritten target the
+// workers may run, so memory stays flat however long the list is while
+// output keeps the input order.
+const windowFactor = 4
+
+// Scan scans targets and calls emit with each result in input order, as soon
+// as it and every result before it are judged. Lync targets are scanned
+// first, because their roots are trusted anchors for the others. Scan stops
+// early only when emit fails or ctx is done.
+func (s *Scanner) Scan(ctx context.Context, targets []Target, emit func(*Result) error) error {
+	now := s.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	conc := s.Concurrency
+	if conc <= 0 {
+		conc = 64
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Phase 1: lync targets, held until their roots are known.
+	var lyncIdx []int
+	for i, t := range targets {
+		if t.Role == RoleLync {
+			lyncIdx = append(lyncIdx, i)
+		}
+	}
+	lyncRes := make(map[int]*Result, len(lyncIdx))
+	var mu sync.Mutex
+	s.run(ctx, conc, len(lyncIdx), func(k int) *Result {
+		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil)
+	}, func(r *Result) error {
+		mu.Lock()
+		lyncRes[r.Index] = r
+		mu.Unlock()
+		return nil
+	}, nil)
+	lync := &CertSet{}
+	for _, i := range lyncIdx {
+		r := lyncRes[i]
+		if root := r.Root(); root != nil && len(r.Path.Links) > 1 {
+			lync.Add(root.Cert)
+		}
+	}
+	j := &Judge{Store: s.Store, Lync: lync, LyncNames: names(lync.All()), Now: now}
+	for _, r := range lyncRes {
+		j.Apply(r)
+	}
+
+	// Phase 2: everything else, written in input order with the lync
+	// results slotted in.
+	var others []int
+	for i, t := range targets {
+		if t.Role != RoleLync {
+			others = append(others, i)
+		}
+	}
+	next := 0 // next input index to emit
+	pending := map[int]*Result{}
+	flush := func() error {
+		for next < len(targets) {
+			r, ok := lyncRes[next]
+			if ok {
+				delete(lyncRes, next)
+			} else if r, ok = pending[next]; ok {
+				delete(pending, next)
+			} else {
+				return nil
+			}
+			next++
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	window := make(chan struct{}, conc*windowFactor)
+	err := s.run(ctx, conc, len(others), func(k int) *Result {
+		r := s.fetchBuild(ctx, targets[others[k]], others[k], lync)
+		j.Apply(r)
+		return r
+	}, func(r *Result) error {
+		pending[r.Index] = r
+		before := next
+		err := flush()
+		for i := before; i < next; i++ {
+			if targets[i].Role != RoleLync {
+				<-window
+			}
+		}
+		return err
+	}, window)
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// run calls work for 0..n-1 on conc workers and hands each result to collect
+// on the calling goroutine. With window non-nil, a slot is taken before each
+// job is dispatched; collect gives slots back.
+func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *Result, collect func(*Result) error, window chan struct{}) error {
+	jobs := make(chan int)
+	results := make(chan *Result)
+	var wg sync.WaitGroup
+	for w := 0; w < min(conc, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				results <- work(k)
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	go func() {
+		defer close(jobs)
+		for k := 0; k < n; k++ {
+			if window != nil {
+				select {
+				case window <- struct{}{}:
+				case <-stop:
+					return
+				}
+			}
+			select {
+			case jobs <- k:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	var firstErr error
+	for r := range results {
+		if firstErr != nil {
+			continue // drain so workers finish
+		}
+		if err := collect(r); err != nil {
+			firstErr = err
+			close(stop)
+		}
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return firstErr
+}
+
+func (s *Scanner) fetchBuild(ctx context.Context, t Target, idx int, lync *CertSet) *Result {
+	r := &Result{Target: t, Index: idx}
+	if err := ctx.Err(); err != nil {
+		r.Err = &FetchError{Code: Timeout, Host: t.Host, Err: errors.New("scan cancelled")}
+		return r
+	}
+	p, err := s.Dialer.Fetch(ctx, t.Host, t.Port)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Addr = p.Addr
+	b := &Builder{Store: s.Store, Extra: lync, AIA: s.AIA}
+	path := b.Build(ctx, p.Certs[0], p.Certs[1:])
+	r.Path = &path
+	return r
+}
+
+func names(certs []*x509.Certificate) []string {
+	out := make([]string, 0, len(certs))
+	for _, c := range certs {
+		out = append(out, describe(c))
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,77 @@
+// Package cmd is trustgap's command line: the root command and the mapping
+// of errors to messages and exit codes. Only this package and its children
+// import cobra.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/cmd/demo"
+	"github.com/trustgap/trustgap/cmd/scan"
+)
+
+// Version is set at build time with -ldflags "-X github.com/trustgap/trustgap/cmd.Version=...".
+var Version = "dev"
+
+// NewCmdRoot returns the trustgap command with every subcommand.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "trustgap",
+		Short: "Find why Lync/Skype clients do not trust Exchange, and write the GPO bundle that fixes it",
+		Long: `trustgap fetches the certificate chains of EWS, Autodiscover and Lync servers,
+builds each to its root, compares the CAs between services, checks the roots
+against a client root store, and reports every problem with its fix.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       f.Version,
+	}
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	root.AddCommand(scan.NewCmdScan(f, nil))
+	root.AddCommand(demo.NewCmdDemo(f, nil))
+	return root
+}
+
+// Main runs trustgap with os.Args and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	f := &cmdutil.Factory{IO: cmdutil.System(), Now: time.Now, Version: Version}
+	return Run(ctx, f, os.Args[1:])
+}
+
+// Run runs trustgap with args and returns the exit code, printing errors as
+// "trustgap: error: ..." with hints.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.Is(err, cmdutil.ErrFindings) {
+		msg := err.Error()
+		if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand") {
+			err = &cmdutil.FlagError{Err: err}
+		}
+		fmt.Fprintf(f.IO.ErrOut, "trustgap: error: %s\n", msg)
+		var he *cmdutil.HintError
+		var fe *cmdutil.FlagError
+		switch {
+		case errors.As(err, &he):
+			fmt.Fprintf(f.IO.ErrOut, "trustgap: hint: %s\n", he.Hint)
+		case errors.As(err, &fe):
+			fmt.Fprintf(f.IO.ErrOut, "trustgap: hint: run 'trustgap --help' for usage\n")
+		}
+	}
+	return cmdutil.ExitCode(err)
+}

@@ -1,0 +1,196 @@
+// Package scan implements "trustgap scan".
+package scan
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/rootstore"
+)
+
+// ScanOptions are the dependencies and flag values of scan.
+type ScanOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Version string
+
+	Args        []string
+	TargetFiles []string
+	Flags
+}
+
+// Flags are scan's flags other than its targets; discover --scan reuses
+// them.
+type Flags struct {
+	Net         cmdutil.NetFlags
+	Roots       []string
+	Concurrency int
+	NoAIA       bool
+	At          string
+	Format      string
+	Verbose     bool
+}
+
+// Add registers the flags on c.
+func (o *Flags) Add(c *cobra.Command) {
+	fs := c.Flags()
+	o.Net.Add(fs)
+	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, or a file or directory (repeatable; default system)")
+	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
+	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
+	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
+	fs.StringVar(&o.Format, "format", "text", "output format: text, json or jsonl")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print every certificate in full (text format)")
+}
+
+// NewCmdScan returns the scan command. runF, when non-nil, replaces the run
+// function (tests check flag parsing through it).
+func NewCmdScan(f *cmdutil.Factory, runF func(context.Context, *ScanOptions) error) *cobra.Command {
+	opts := &ScanOptions{IO: f.IO, Now: f.Now, Version: f.Version}
+	c := &cobra.Command{
+		Use:   "scan [TARGET...] [flags]",
+		Short: "Fetch, build and judge the certificate chain of every target",
+		Long: `Scan connects to every target, captures the certificate chain it presents,
+completes it through AIA, builds it to its root and judges it for a Lync or
+Skype for Business client. A target is host, host:port, [v6]:port or
+https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
+lync, other). Exit status: 0 no error-severity finding, 1 at least one,
+2 usage or input error.`,
+		Example: `  trustgap scan https://mail.contoso.com/EWS/Exchange.asmx lync pool.contoso.com
+  trustgap scan -f servers.txt --roots client-roots.sst --format json > report.json`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Args = args
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return scanRun(c.Context(), opts)
+		},
+	}
+	c.Flags().StringArrayVarP(&opts.TargetFiles, "targets", "f", nil, "read targets from `FILE`, one \"[ROLE] TARGET\" per line (repeatable; - for stdin)")
+	opts.Flags.Add(c)
+	return c
+}
+
+// readTargets parses every argument and target file. The first malformed
+// line stops everything, before any connection.
+func (o *ScanOptions) readTargets() ([]chain.Target, error) {
+	var list chain.TargetList
+	for i, a := range o.Args {
+		t, err := chain.ParseTarget(a)
+		if err != nil {
+			return nil, &chain.LineError{File: "argument", Line: i + 1, Err: err}
+		}
+		list.Add(t)
+	}
+	for _, name := range o.TargetFiles {
+		if name == "-" {
+			if err := list.AddFile(o.IO.In, "stdin"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read targets: %w", err)
+		}
+		err = list.AddFile(f, name)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(list.Targets) == 0 {
+		return nil, cmdutil.FlagErrorf("no targets: give TARGET arguments or -f FILE")
+	}
+	return list.Targets, nil
+}
+
+func scanRun(ctx context.Context, o *ScanOptions) error {
+	targets, err := o.readTargets()
+	if err != nil {
+		return err
+	}
+	return Run(ctx, o.IO, o.Now, &o.Flags, targets)
+}
+
+// Prepared is what the flags resolve to before a scan starts.
+type Prepared struct {
+	Scanner *chain.Scanner
+	Store   *rootstore.Store
+	Writer  chain.Writer
+}
+
+// Prepare checks the flags, loads the root store and builds the scanner and
+// report writer. Any problem is a usage or input error.
+func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time) (*Prepared, error) {
+	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl"); err != nil {
+		return nil, err
+	}
+	if o.Concurrency < 1 {
+		return nil, cmdutil.FlagErrorf("--concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	at, err := cmdutil.ParseNow(o.At, now)
+	if err != nil {
+		return nil, err
+	}
+	d, err := o.Net.Dialer()
+	if err != nil {
+		return nil, err
+	}
+	sources := o.Roots
+	if len(sources) == 0 {
+		sources = []string{"system"}
+	}
+	store, err := rootstore.Load(sources...)
+	if err != nil {
+		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
+	}
+	for _, w := range store.Warnings {
+		io.Warnf("%s", w)
+	}
+	sc := &chain.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency}
+	if !o.NoAIA {
+		sc.AIA = chain.NewAIA(d)
+	}
+	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
+	w, err := chain.NewWriter(io.Out, chain.WriterOptions{Format: chain.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public})
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{Scanner: sc, Store: store, Writer: w}, nil
+}
+
+// Run scans targets with the flags and writes the report. It returns
+// [cmdutil.ErrFindings] when a target has an error-severity finding.
+func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, o *Flags, targets []chain.Target) error {
+	p, err := o.Prepare(io, now)
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx, targets)
+}
+
+// Run scans targets and writes the report.
+func (p *Prepared) Run(ctx context.Context, targets []chain.Target) error {
+	err := p.Scanner.Scan(ctx, targets, p.Writer.Write)
+	if cerr := p.Writer.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return errors.New("scan interrupted")
+		}
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if p.Writer.Summary().Failed > 0 {
+		return cmdutil.ErrFindings
+	}
+	return nil
+}

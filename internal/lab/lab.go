@@ -1,0 +1,152 @@
+// Package lab runs loopback servers for the demo and the tests: TLS servers
+// presenting chosen chains, plain HTTP servers (AIA, Autodiscover redirects),
+// servers that never finish a handshake, and an in-process DNS server. Every
+// server listens on 127.0.0.1 only.
+package lab
+
+import (
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Server is a running loopback server.
+type Server struct {
+	Addr  string // 127.0.0.1:port
+	Port  int
+	close func()
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.close() }
+
+func newServer(addr string, closeFn func()) *Server {
+	_, ps, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(ps)
+	return &Server{Addr: addr, Port: p, close: closeFn}
+}
+
+// TLSOptions shape a TLS server.
+type TLSOptions struct {
+	// ClientAuth asks for (or requires) a client certificate, as Lync
+	// front ends do on 5061.
+	ClientAuth tls.ClientAuthType
+	// Handler answers HTTP requests; nil answers 401 to everything, as an
+	// Autodiscover or EWS endpoint does to an anonymous client.
+	Handler http.Handler
+}
+
+var quiet = log.New(io.Discard, "", 0)
+
+// Unauthorized answers every request with 401, like Exchange's Autodiscover
+// and EWS endpoints without credentials.
+var Unauthorized = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Negotiate`)
+	w.WriteHeader(http.StatusUnauthorized)
+})
+
+// TLS starts an HTTPS server on 127.0.0.1 presenting cert.
+func TLS(cert tls.Certificate, o TLSOptions) *Server {
+	h := o.Handler
+	if h == nil {
+		h = Unauthorized
+	}
+	s := httptest.NewUnstartedServer(h)
+	s.Config.ErrorLog = quiet
+	s.Config.ReadHeaderTimeout = 5 * time.Second
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: tls.VersionTLS12}
+	s.StartTLS()
+	return newServer(s.Listener.Addr().String(), s.Close)
+}
+
+// HTTP starts a plain HTTP server on 127.0.0.1.
+func HTTP(h http.Handler) *Server {
+	s := httptest.NewUnstartedServer(h)
+	s.Config.ErrorLog = quiet
+	s.Config.ReadHeaderTimeout = 5 * time.Second
+	s.Start()
+	return newServer(s.Listener.Addr().String(), s.Close)
+}
+
+// Files serves fixed bodies by path, for AIA caIssuers URLs.
+func Files(files map[string][]byte) *Server {
+	return HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Write(b)
+	}))
+}
+
+// Silent starts a TCP server that accepts connections and never answers: a
+// TLS handshake with it can only time out. Close ends every connection.
+func Silent() *Server {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go io.Copy(io.Discard, c) // read and ignore until closed
+		}
+	}()
+	return newServer(ln.Addr().String(), func() {
+		close(done)
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+}
+
+// Garbage starts a TCP server that answers every connection with bytes that
+// are not TLS, then closes it.
+func Garbage() *Server {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("SSH-2.0-OpenSSH_9.2 not tls at all\r\n"))
+			c.Close()
+		}
+	}()
+	return newServer(ln.Addr().String(), func() { ln.Close() })
+}
+
+// ClosedPort returns a loopback address nothing listens on.
+func ClosedPort() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}

@@ -1,0 +1,168 @@
+// Package testca generates certificate authorities, intermediates and leaves in
+// memory for tests and for the demo lab. Nothing it makes is written to disk
+// unless a caller does so, and private keys never leave the process.
+//
+// Certificates use a fixed clock ([Epoch]) so that fixtures are reproducible
+// relative to the validity instant the tests pin with --now.
+package testca
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"time"
+)
+
+// Epoch is the instant fixtures are judged at: certificates made with default
+// options are valid from a year before Epoch to two years after it.
+var Epoch = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// Cert is a certificate with its private key.
+type Cert struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
+}
+
+// Options shape a generated certificate. The zero value makes a P-256,
+// SHA-256 end-entity certificate valid around [Epoch].
+type Options struct {
+	CN        string
+	Org       string
+	DNSNames  []string
+	IPs       []net.IP
+	IsCA      bool
+	NotBefore time.Time // zero: Epoch minus one year
+	NotAfter  time.Time // zero: Epoch plus two years
+	// RSABits selects an RSA key of that size instead of P-256.
+	RSABits int
+	// SigAlg overrides the signature algorithm (for example x509.SHA1WithRSA).
+	SigAlg x509.SignatureAlgorithm
+	// Key reuses an existing key (re-keyed or cross-signed CAs share keys).
+	Key crypto.Signer
+	// IssuingURL is written as the AIA caIssuers URL.
+	IssuingURL string
+	// NoSKI leaves out the subject key identifier.
+	NoSKI bool
+}
+
+// New makes a certificate signed by issuer, or self-signed when issuer is nil.
+// It panics on failure: generation only fails on programming errors.
+func New(o Options, issuer *Cert) *Cert {
+	key := o.Key
+	if key == nil {
+		var err error
+		if o.RSABits > 0 {
+			key, err = rsa.GenerateKey(rand.Reader, o.RSABits)
+		} else {
+			key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		if err != nil {
+			panic(err)
+		}
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err)
+	}
+	nb, na := o.NotBefore, o.NotAfter
+	if nb.IsZero() {
+		nb = Epoch.AddDate(-1, 0, 0)
+	}
+	if na.IsZero() {
+		na = Epoch.AddDate(2, 0, 0)
+	}
+	tpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: o.CN},
+		DNSNames:              o.DNSNames,
+		IPAddresses:           o.IPs,
+		NotBefore:             nb,
+		NotAfter:              na,
+		BasicConstraintsValid: true,
+		IsCA:                  o.IsCA,
+		SignatureAlgorithm:    o.SigAlg,
+	}
+	if o.Org != "" {
+		tpl.Subject.Organization = []string{o.Org}
+	}
+	if o.IsCA {
+		tpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
+	} else {
+		tpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+		tpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	}
+	if o.IssuingURL != "" {
+		tpl.IssuingCertificateURL = []string{o.IssuingURL}
+	}
+	spki, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		panic(err)
+	}
+	if !o.NoSKI {
+		sum := sha256.Sum256(spki)
+		tpl.SubjectKeyId = sum[:20]
+	}
+	parent, signer := tpl, key
+	if issuer != nil {
+		parent, signer = issuer.Cert, issuer.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, parent, key.Public(), signer)
+	if err != nil {
+		panic(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return &Cert{Cert: c, Key: key}
+}
+
+// Root makes a self-signed CA.
+func Root(cn string) *Cert { return New(Options{CN: cn, IsCA: true}, nil) }
+
+// Intermediate makes a CA signed by issuer.
+func Intermediate(cn string, issuer *Cert) *Cert {
+	return New(Options{CN: cn, IsCA: true}, issuer)
+}
+
+// Leaf makes a server certificate for names, signed by issuer.
+func Leaf(issuer *Cert, names ...string) *Cert {
+	o := Options{DNSNames: names}
+	if len(names) > 0 {
+		o.CN = names[0]
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			o.IPs = append(o.IPs, ip)
+		}
+	}
+	return New(o, issuer)
+}
+
+// TLSCert returns a tls.Certificate presenting leaf followed by chain, in the
+// order given (tests use this to send wrong orders and extras).
+func TLSCert(leaf *Cert, chain ...*x509.Certificate) tls.Certificate {
+	tc := tls.Certificate{Certificate: [][]byte{leaf.Cert.Raw}, PrivateKey: leaf.Key, Leaf: leaf.Cert}
+	for _, c := range chain {
+		tc.Certificate = append(tc.Certificate, c.Raw)
+	}
+	return tc
+}
+
+// PEM encodes certificates as PEM.
+func PEM(certs ...*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
+}

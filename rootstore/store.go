@@ -1,0 +1,226 @@
+// Package rootstore loads the root stores trustgap judges chains against, and
+// audits a store for the problems that break Lync and IIS on Windows.
+//
+// # Sources
+//
+// A source is "system" (the machine's roots), "mozilla" (the Mozilla root
+// program embedded in the binary), or a path: a PEM or DER file, a PKCS#7
+// (.p7b/.p7c), a serialized store (.sst), a Registry.pol, or a directory of
+// such files. The format of a file is sniffed from its content.
+package rootstore
+
+import (
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Cert is a certificate of a store and where it came from.
+type Cert struct {
+	Cert   *x509.Certificate
+	Source string // the source that supplied it, with its position
+	// Store is the Windows store a Registry.pol named ("Root", "CA");
+	// empty otherwise, meaning Root.
+	Store string
+}
+
+// Store is the certificates loaded from one or more sources. Certificates
+// from a Registry.pol "CA" store are intermediates, not roots.
+type Store struct {
+	Roots         []Cert
+	Intermediates []Cert
+	// Warnings lists what was skipped while loading, one line each, naming
+	// the file and the position.
+	Warnings []string
+
+	seen map[string]bool
+}
+
+// LoadError is a source that could not be read or held no certificate.
+type LoadError struct {
+	Source string
+	Err    error
+}
+
+func (e *LoadError) Error() string { return fmt.Sprintf("rootstore: %s: %v", e.Source, e.Err) }
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Load reads every source into one store.
+func Load(sources ...string) (*Store, error) {
+	s := &Store{}
+	for _, src := range sources {
+		if err := s.Add(src); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// maxDirFiles bounds how many files a directory source is read from.
+const maxDirFiles = 10000
+
+// maxFileSize bounds one source file.
+const maxFileSize = 64 << 20
+
+// Add loads one source into s.
+func (s *Store) Add(src string) error {
+	before := len(s.Roots) + len(s.Intermediates)
+	var err error
+	switch src {
+	case "system":
+		var certs []*x509.Certificate
+		certs, err = systemRoots()
+		for _, c := range certs {
+			s.add(Cert{Cert: c, Source: "system"})
+		}
+	case "mozilla":
+		for _, c := range mozillaRoots() {
+			s.add(Cert{Cert: c, Source: "mozilla"})
+		}
+	default:
+		err = s.addPath(src)
+	}
+	if err != nil {
+		return &LoadError{Source: src, Err: err}
+	}
+	if len(s.Roots)+len(s.Intermediates) == before {
+		return &LoadError{Source: src, Err: errors.New("holds no certificate")}
+	}
+	return nil
+}
+
+func (s *Store) addPath(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return s.addFile(path, true)
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, e := range ents { // sorted by name: deterministic
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if n++; n > maxDirFiles {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: more than %d files; the rest are not read", path, maxDirFiles))
+			break
+		}
+		if err := s.addFile(filepath.Join(path, e.Name()), false); err != nil {
+			// In a directory (such as /etc/ssl/certs) unrelated files are
+			// expected; note them and go on.
+			s.Warnings = append(s.Warnings, err.Error())
+		}
+	}
+	return nil
+}
+
+func (s *Store) addFile(path string, strict bool) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Size() > maxFileSize {
+		return fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	d, err := Decode(data)
+	if err != nil {
+		if strict {
+			return err
+		}
+		return fmt.Errorf("%s: skipped: %v", path, err)
+	}
+	for _, w := range d.Skipped {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s: skipped", path, w))
+	}
+	for _, e := range d.Entries {
+		s.add(Cert{Cert: e.Cert, Source: fmt.Sprintf("%s#%d", path, e.Position), Store: e.Store})
+	}
+	return nil
+}
+
+func (s *Store) add(c Cert) {
+	if s.seen == nil {
+		s.seen = make(map[string]bool)
+	}
+	k := c.Store + "|" + string(c.Cert.Raw)
+	if s.seen[k] {
+		return
+	}
+	s.seen[k] = true
+	if strings.EqualFold(c.Store, "CA") {
+		s.Intermediates = append(s.Intermediates, c)
+		return
+	}
+	s.Roots = append(s.Roots, c)
+}
+
+// Certificates returns the roots.
+func (s *Store) Certificates() []*x509.Certificate {
+	out := make([]*x509.Certificate, len(s.Roots))
+	for i, r := range s.Roots {
+		out[i] = r.Cert
+	}
+	return out
+}
+
+func thumb(c *x509.Certificate) string {
+	sum := sha1.Sum(c.Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// readPEMFiles reads the certificates of every file that exists among
+// paths, skipping unreadable ones; used for the system store.
+func readFiles(paths []string) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		d, err := Decode(data)
+		if err != nil {
+			continue
+		}
+		for _, e := range d.Entries {
+			out = append(out, e.Cert)
+		}
+	}
+	return out
+}
+
+// readDirs reads the certificate files of directories (OpenSSL hashed
+// directories included), in name order.
+func readDirs(dirs []string) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		var names []string
+		for i, e := range ents {
+			if i == maxDirFiles {
+				break
+			}
+			names = append(names, filepath.Join(dir, e.Name()))
+		}
+		sort.Strings(names)
+		out = append(out, readFiles(names)...)
+	}
+	return out
+}
