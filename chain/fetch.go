@@ -32,8 +32,10 @@ type FetchError struct {
 }
 
 func (e *FetchError) Error() string {
-	if e.Code == DNSFailure || e.Addr == "" {
-		return e.Err.Error()
+	var de *DNSError
+	var ce *ConnectError
+	if e.Addr == "" || errors.As(e.Err, &de) || errors.As(e.Err, &ce) {
+		return e.Err.Error() // names the host and address already
 	}
 	return fmt.Sprintf("chain: %s (%s): %v", e.Host, e.Addr, e.Err)
 }

@@ -51,12 +51,13 @@ type LoadError struct {
 func (e *LoadError) Error() string { return fmt.Sprintf("rootstore: %s: %v", e.Source, e.Err) }
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// Load reads every source into one store.
+// Load reads every source into one store. On error the store is still
+// returned, so that its Warnings explain what was skipped.
 func Load(sources ...string) (*Store, error) {
 	s := &Store{}
 	for _, src := range sources {
 		if err := s.Add(src); err != nil {
-			return nil, err
+			return s, err
 		}
 	}
 	return s, nil

@@ -48,7 +48,7 @@ prints the report and stops the lab. Nothing leaves this machine.`,
 
 func demoRun(ctx context.Context, o *DemoOptions) error {
 	now := o.Now()
-	l := lab.Demo(now)
+	l := lab.Demo(now, false)
 	defer l.Close()
 
 	var list chain.TargetList

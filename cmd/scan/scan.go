@@ -149,11 +149,11 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time) (*Prepared,
 		sources = []string{"system"}
 	}
 	store, err := rootstore.Load(sources...)
-	if err != nil {
-		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
-	}
 	for _, w := range store.Warnings {
 		io.Warnf("%s", w)
+	}
+	if err != nil {
+		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
 	sc := &chain.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency}
 	if !o.NoAIA {

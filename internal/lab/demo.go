@@ -5,9 +5,11 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustgap/trustgap/internal/testca"
@@ -47,48 +49,99 @@ func (l *Lab) pin(name string, port int, s *Server) {
 //     certificate;
 //   - autodiscover.contoso.test, on Contoso's CA but not sending its
 //     intermediate (AIA at pki.contoso.test supplies it).
-func Demo(now time.Time) *Lab {
+//
+// With loopbackPorts false, Targets names the standard ports and Pins maps
+// them to the servers. With loopbackPorts true, Targets and the AIA URLs name
+// the servers' real ports, so that a DNS server answering 127.0.0.1 for
+// [Lab.Names] is all a scan needs.
+func Demo(now time.Time, loopbackPorts bool) *Lab {
 	l := &Lab{Pins: map[string]string{}, Roots: map[string]*x509.Certificate{}}
-	nb, na := now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0)
-	ca := func(cn string, issuer *testca.Cert) *testca.Cert {
-		return testca.New(testca.Options{CN: cn, Org: "Contoso", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(10, 0, 0), RSABits: 2048}, issuer)
+	files := map[string][]byte{}
+	var mu sync.Mutex
+	aia := HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		b, ok := files[r.URL.Path]
+		mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Write(b)
+	}))
+	l.pin("pki.contoso.test", 80, aia)
+	aiaBase := "http://pki.contoso.test"
+	if loopbackPorts {
+		aiaBase += ":" + strconv.Itoa(aia.Port)
 	}
-	contosoRoot := ca("Contoso Root CA", nil)
+	hostport := func(name string, port int, s *Server) string {
+		if loopbackPorts {
+			return net.JoinHostPort(name, strconv.Itoa(s.Port))
+		}
+		if port == 443 {
+			return name
+		}
+		return net.JoinHostPort(name, strconv.Itoa(port))
+	}
+
+	nb, na := now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0)
+	ca := func(cn string, issuer *testca.Cert, years int, aiaPath string) *testca.Cert {
+		o := testca.Options{CN: cn, Org: "Contoso", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(years, 0, 0), RSABits: 2048}
+		if aiaPath != "" {
+			o.IssuingURL = aiaBase + aiaPath
+		}
+		return testca.New(o, issuer)
+	}
+	contosoRoot := ca("Contoso Root CA", nil, 10, "")
+	issuing := ca("Contoso Issuing CA", contosoRoot, 5, "/pki/contoso-root.crt")
 	const aiaPath = "/pki/contoso-issuing.crt"
-	issuing := testca.New(testca.Options{CN: "Contoso Issuing CA", Org: "Contoso", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(5, 0, 0), RSABits: 2048,
-		IssuingURL: "http://pki.contoso.test/pki/contoso-root.crt"}, contosoRoot)
+	mu.Lock()
+	files[aiaPath], files["/pki/contoso-root.crt"] = issuing.Cert.Raw, contosoRoot.Cert.Raw
+	mu.Unlock()
 	leaf := func(issuer *testca.Cert, names ...string) *testca.Cert {
 		return testca.New(testca.Options{CN: names[0], DNSNames: names, NotBefore: nb, NotAfter: na, RSABits: 2048,
-			IssuingURL: "http://pki.contoso.test" + aiaPath}, issuer)
+			IssuingURL: aiaBase + aiaPath}, issuer)
 	}
 	fabrikamRoot := testca.New(testca.Options{CN: "Fabrikam Root CA", Org: "Fabrikam", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(10, 0, 0), RSABits: 2048}, nil)
 	l.Roots["contoso"], l.Roots["fabrikam"] = contosoRoot.Cert, fabrikamRoot.Cert
 
 	pool := leaf(issuing, "lyncpool.contoso.test", "sip.contoso.test", "lyncdiscoverinternal.contoso.test")
-	l.pin("lyncpool.contoso.test", 5061, TLS(testca.TLSCert(pool, issuing.Cert), TLSOptions{ClientAuth: tls.RequestClientCert}))
+	poolSrv := TLS(testca.TLSCert(pool, issuing.Cert), TLSOptions{ClientAuth: tls.RequestClientCert})
+	l.pin("lyncpool.contoso.test", 5061, poolSrv)
 
 	mail := testca.New(testca.Options{CN: "mail.contoso.test", DNSNames: []string{"mail.contoso.test"}, NotBefore: nb, NotAfter: na, RSABits: 2048}, fabrikamRoot)
-	l.pin("mail.contoso.test", 443, TLS(testca.TLSCert(mail, fabrikamRoot.Cert), TLSOptions{}))
+	mailSrv := TLS(testca.TLSCert(mail, fabrikamRoot.Cert), TLSOptions{})
+	l.pin("mail.contoso.test", 443, mailSrv)
 
 	exch := testca.New(testca.Options{CN: "EXCH02", DNSNames: []string{"EXCH02", "exch02.contoso.test"}, NotBefore: nb, NotAfter: now.AddDate(4, 0, 0),
 		RSABits: 2048, SigAlg: x509.SHA1WithRSA}, nil)
-	l.pin("exch02.contoso.test", 443, TLS(testca.TLSCert(exch), TLSOptions{}))
+	exchSrv := TLS(testca.TLSCert(exch), TLSOptions{})
+	l.pin("exch02.contoso.test", 443, exchSrv)
 
 	ad := leaf(issuing, "autodiscover.contoso.test")
-	l.pin("autodiscover.contoso.test", 443, TLS(testca.TLSCert(ad), TLSOptions{}))
-
-	aia := Files(map[string][]byte{aiaPath: issuing.Cert.Raw, "/pki/contoso-root.crt": contosoRoot.Cert.Raw})
-	l.pin("pki.contoso.test", 80, aia)
+	adSrv := TLS(testca.TLSCert(ad), TLSOptions{})
+	l.pin("autodiscover.contoso.test", 443, adSrv)
 
 	l.Targets = strings.Join([]string{
 		"# trustgap demo lab: a Lync pool and three Exchange endpoints",
-		"lync lyncpool.contoso.test",
-		"ews https://mail.contoso.test/EWS/Exchange.asmx",
-		"ews https://exch02.contoso.test/EWS/Exchange.asmx",
-		"https://autodiscover.contoso.test/autodiscover/autodiscover.xml",
+		"lync " + hostport("lyncpool.contoso.test", 5061, poolSrv),
+		"ews https://" + hostport("mail.contoso.test", 443, mailSrv) + "/EWS/Exchange.asmx",
+		"ews https://" + hostport("exch02.contoso.test", 443, exchSrv) + "/EWS/Exchange.asmx",
+		"https://" + hostport("autodiscover.contoso.test", 443, adSrv) + "/autodiscover/autodiscover.xml",
 		"",
 	}, "\n")
 	return l
+}
+
+// Names returns the host names the lab serves, sorted.
+func (l *Lab) Names() []string {
+	var out []string
+	for k := range l.Pins {
+		h, _, _ := net.SplitHostPort(k)
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Describe lists the lab's servers, one line each, sorted by name.

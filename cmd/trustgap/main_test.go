@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/trustgap/trustgap/cmd"
+	"github.com/trustgap/trustgap/internal/lab"
+	"github.com/trustgap/trustgap/internal/testca"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"trustgap": func() { os.Exit(cmd.Main()) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata against the built
+// command, with loopback labs started by the "lab" command.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"lab":  cmdLab,
+			"exit": cmdExit,
+		},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+	})
+}
+
+// cmdLab starts a lab: "lab demo" starts the demo servers and a DNS server
+// that answers 127.0.0.1 for their names, writes lab.targets and the lab's
+// roots (contoso-root.pem, fabrikam-root.pem) and sets $DNS.
+// Everything stops when the script ends.
+func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || args[0] != "demo" {
+		ts.Fatalf("usage: lab demo")
+	}
+	l := lab.Demo(time.Now(), true)
+	ts.Defer(l.Close)
+	dns := lab.NewDNS()
+	ts.Defer(dns.Close)
+	for _, n := range l.Names() {
+		dns.A(n, "127.0.0.1")
+	}
+	ts.Setenv("DNS", dns.Addr)
+	for name, c := range l.Roots {
+		if err := os.WriteFile(ts.MkAbs(name+"-root.pem"), testca.PEM(c), 0o644); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	}
+	if err := os.WriteFile(ts.MkAbs("lab.targets"), []byte(l.Targets), 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// cmdExit runs a program and checks its exit code: "exit 2 trustgap scan".
+func cmdExit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exit CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("bad exit code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
