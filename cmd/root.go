@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/trustgap/trustgap/cmd/bundle"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/demo"
 	"github.com/trustgap/trustgap/cmd/scan"
@@ -41,6 +42,7 @@ against a client root store, and reports every problem with its fix.`,
 	})
 	root.AddCommand(scan.NewCmdScan(f, nil))
 	root.AddCommand(demo.NewCmdDemo(f, nil))
+	root.AddCommand(bundle.NewCmdBundle(f, nil))
 	return root
 }
 

@@ -21,6 +21,7 @@ type DemoOptions struct {
 	Version string
 
 	Format string
+	Bundle string
 }
 
 // NewCmdDemo returns the demo command.
@@ -43,6 +44,7 @@ prints the report and stops the lab. Nothing leaves this machine.`,
 		},
 	}
 	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json or jsonl")
+	c.Flags().StringVar(&opts.Bundle, "bundle", "trustgap-demo-bundle", "write the demo's remediation bundle to `DIR`, replacing it (empty: none)")
 	return c
 }
 
@@ -63,7 +65,9 @@ func demoRun(ctx context.Context, o *DemoOptions) error {
 
 	flags := &scan.Flags{Roots: []string{"mozilla"}, Concurrency: 8, Format: o.Format}
 	flags.Net.Timeout = 5 * time.Second
-	p, err := flags.Prepare(o.IO, func() time.Time { return now })
+	// The demo's bundle is disposable: it replaces the last demo's.
+	flags.Bundle = scan.BundleFlags{Dir: o.Bundle, Force: true}
+	p, err := flags.Prepare(o.IO, func() time.Time { return now }, o.Version)
 	if err != nil {
 		return err
 	}

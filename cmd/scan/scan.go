@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/cmd/bundle"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/remediate"
 	"github.com/trustgap/trustgap/rootstore"
 )
 
@@ -26,6 +28,9 @@ type ScanOptions struct {
 	Flags
 }
 
+// BundleFlags are scan's --bundle, --force and --include-self-signed.
+type BundleFlags = bundle.Flags
+
 // Flags are scan's flags other than its targets; discover --scan reuses
 // them.
 type Flags struct {
@@ -36,6 +41,7 @@ type Flags struct {
 	At          string
 	Format      string
 	Verbose     bool
+	Bundle      BundleFlags
 }
 
 // Add registers the flags on c.
@@ -48,6 +54,9 @@ func (o *Flags) Add(c *cobra.Command) {
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
 	fs.StringVar(&o.Format, "format", "text", "output format: text, json or jsonl")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print every certificate in full (text format)")
+	fs.StringVar(&o.Bundle.Dir, "bundle", "", "write the remediation bundle to `DIR` (must not exist or be empty)")
+	fs.BoolVar(&o.Bundle.Force, "force", false, "with --bundle: replace DIR if it exists")
+	fs.BoolVar(&o.Bundle.IncludeSelfSigned, "include-self-signed", false, "with --bundle: also deploy self-signed server certificates (a stop-gap)")
 }
 
 // NewCmdScan returns the scan command. runF, when non-nil, replaces the run
@@ -117,7 +126,7 @@ func scanRun(ctx context.Context, o *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	return Run(ctx, o.IO, o.Now, &o.Flags, targets)
+	return Run(ctx, o.IO, o.Now, o.Version, &o.Flags, targets)
 }
 
 // Prepared is what the flags resolve to before a scan starts.
@@ -125,13 +134,24 @@ type Prepared struct {
 	Scanner *chain.Scanner
 	Store   *rootstore.Store
 	Writer  chain.Writer
+	// Planner collects the bundle when --bundle is given.
+	Planner *remediate.Planner
+	bundle  BundleFlags
+	io      *cmdutil.IOStreams
+	meta    remediate.Meta
 }
 
 // Prepare checks the flags, loads the root store and builds the scanner and
 // report writer. Any problem is a usage or input error.
-func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time) (*Prepared, error) {
+func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version string) (*Prepared, error) {
 	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl"); err != nil {
 		return nil, err
+	}
+	if err := o.Bundle.Check(); err != nil {
+		return nil, err
+	}
+	if (o.Bundle.Force || o.Bundle.IncludeSelfSigned) && o.Bundle.Dir == "" {
+		return nil, cmdutil.FlagErrorf("--force and --include-self-signed go with --bundle DIR")
 	}
 	if o.Concurrency < 1 {
 		return nil, cmdutil.FlagErrorf("--concurrency must be at least 1, got %d", o.Concurrency)
@@ -164,13 +184,17 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time) (*Prepared,
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{Scanner: sc, Store: store, Writer: w}, nil
+	p := &Prepared{Scanner: sc, Store: store, Writer: w, bundle: o.Bundle, io: io, meta: remediate.Meta{Version: version, Time: at}}
+	if o.Bundle.Dir != "" {
+		p.Planner = &remediate.Planner{IncludeSelfSigned: o.Bundle.IncludeSelfSigned}
+	}
+	return p, nil
 }
 
 // Run scans targets with the flags and writes the report. It returns
 // [cmdutil.ErrFindings] when a target has an error-severity finding.
-func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, o *Flags, targets []chain.Target) error {
-	p, err := o.Prepare(io, now)
+func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, version string, o *Flags, targets []chain.Target) error {
+	p, err := o.Prepare(io, now, version)
 	if err != nil {
 		return err
 	}
@@ -179,7 +203,16 @@ func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, o *Fl
 
 // Run scans targets and writes the report.
 func (p *Prepared) Run(ctx context.Context, targets []chain.Target) error {
-	err := p.Scanner.Scan(ctx, targets, p.Writer.Write)
+	err := p.Scanner.Scan(ctx, targets, func(r *chain.Result) error {
+		if err := p.Writer.Write(r); err != nil {
+			return err
+		}
+		if p.Planner != nil {
+			tr := r.Report(nil)
+			return p.Planner.Add(&tr)
+		}
+		return nil
+	})
 	if cerr := p.Writer.Close(); err == nil {
 		err = cerr
 	}
@@ -188,6 +221,11 @@ func (p *Prepared) Run(ctx context.Context, targets []chain.Target) error {
 			return errors.New("scan interrupted")
 		}
 		return fmt.Errorf("writing the report: %w", err)
+	}
+	if p.Planner != nil {
+		if err := p.bundle.Write(p.io, p.Planner.Plan(), p.meta); err != nil {
+			return err
+		}
 	}
 	if p.Writer.Summary().Failed > 0 {
 		return cmdutil.ErrFindings

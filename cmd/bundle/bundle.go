@@ -1,0 +1,129 @@
+// Package bundle implements "trustgap bundle", and the bundle writing that
+// scan --bundle and demo share.
+package bundle
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/remediate"
+)
+
+// BundleOptions are the dependencies and flag values of bundle.
+type BundleOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Version string
+
+	From string
+	Out  Flags
+}
+
+// Flags are the bundle flags scan shares.
+type Flags struct {
+	Dir               string
+	Force             bool
+	IncludeSelfSigned bool
+}
+
+// NewCmdBundle returns the bundle command.
+func NewCmdBundle(f *cmdutil.Factory, runF func(context.Context, *BundleOptions) error) *cobra.Command {
+	opts := &BundleOptions{IO: f.IO, Now: f.Now, Version: f.Version}
+	var at string
+	c := &cobra.Command{
+		Use:   "bundle --from REPORT.json --out DIR",
+		Short: "Write the remediation bundle from a saved scan report",
+		Long: `Bundle reads a report saved with "trustgap scan --format json" (or jsonl) and
+writes the Group Policy ready bundle that makes its failing chains trusted,
+offline: review the scan first, build the bundle later.`,
+		Example: `  trustgap scan -f servers.txt --format json > report.json
+  trustgap bundle --from report.json --out trust-bundle`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.From == "" || opts.Out.Dir == "" {
+				return cmdutil.FlagErrorf("bundle needs --from REPORT.json and --out DIR")
+			}
+			now, err := cmdutil.ParseNow(at, opts.Now)
+			if err != nil {
+				return err
+			}
+			opts.Now = func() time.Time { return now }
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return bundleRun(opts)
+		},
+	}
+	c.Flags().StringVar(&opts.From, "from", "", "a saved scan report (`REPORT.json`, - for stdin)")
+	c.Flags().StringVar(&opts.Out.Dir, "out", "", "write the bundle to `DIR` (must not exist or be empty)")
+	c.Flags().BoolVar(&opts.Out.Force, "force", false, "replace DIR if it exists")
+	c.Flags().BoolVar(&opts.Out.IncludeSelfSigned, "include-self-signed", false, "also deploy self-signed server certificates (a stop-gap)")
+	c.Flags().StringVar(&at, "now", "", "generation time recorded in the bundle (`RFC3339`; default: now)")
+	return c
+}
+
+func bundleRun(o *BundleOptions) error {
+	if err := o.Out.Check(); err != nil {
+		return err
+	}
+	in, name := o.IO.In, "stdin"
+	if o.From != "-" {
+		f, err := os.Open(o.From)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in, name = f, o.From
+	}
+	pl := &remediate.Planner{IncludeSelfSigned: o.Out.IncludeSelfSigned}
+	if err := remediate.ReadReport(in, name, pl.Add); err != nil {
+		return err
+	}
+	return o.Out.Write(o.IO, pl.Plan(), remediate.Meta{Version: o.Version, Time: o.Now()})
+}
+
+// Check fails early when the bundle folder exists without --force, before
+// any scanning.
+func (b *Flags) Check() error {
+	if b.Dir == "" || b.Force {
+		return nil
+	}
+	if ents, err := os.ReadDir(b.Dir); err == nil && len(ents) > 0 {
+		return existsError(b.Dir)
+	}
+	return nil
+}
+
+func existsError(dir string) error {
+	return &cmdutil.HintError{Err: errors.New(dir + " exists and is not empty"), Hint: "choose another folder, or add --force to replace it"}
+}
+
+// Write renders plan and writes it to the folder, or says that there is
+// nothing to deploy.
+func (b *Flags) Write(io *cmdutil.IOStreams, plan *remediate.Plan, meta remediate.Meta) error {
+	for _, it := range plan.LeftOut {
+		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", it.Cert.Subject.String(), it.Thumbprint())
+	}
+	if plan.Empty() {
+		io.Infof("nothing to deploy: no untrusted root or missing intermediate; no bundle written")
+		return nil
+	}
+	files, err := remediate.Render(plan, meta)
+	if err != nil {
+		return err
+	}
+	if err := remediate.Write(b.Dir, files, b.Force); err != nil {
+		var ee *remediate.ExistsError
+		if errors.As(err, &ee) {
+			return existsError(b.Dir)
+		}
+		return err
+	}
+	io.Infof("bundle written to %s: %d root(s), %d intermediate(s), %d files; read %s/INSTRUCTIONS.md",
+		b.Dir, len(plan.ByStore(remediate.StoreRoot)), len(plan.ByStore(remediate.StoreCA)), len(files), b.Dir)
+	return nil
+}

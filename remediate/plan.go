@@ -1,0 +1,245 @@
+// Package remediate turns scan results into a Group Policy ready bundle: the
+// roots clients must trust and the intermediates servers fail to send, as
+// PKCS#7, serialized stores, DER files, a Registry.pol, import scripts,
+// instructions and a checksummed manifest.
+//
+// # What goes in
+//
+// Roots of chains that end at a root clients do not trust (untrusted-root),
+// and only certificates whose self-signature verifies. Intermediates that a
+// server did not send and AIA supplied (incomplete-chain), for the
+// Intermediate Certification Authorities store, never the Root store. A
+// self-signed server certificate only when asked ([Planner.IncludeSelfSigned]).
+package remediate
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/trustgap/trustgap/chain"
+)
+
+// Store is the Windows certificate store a certificate belongs in.
+type Store string
+
+// The stores a bundle fills.
+const (
+	StoreRoot Store = "Root" // Trusted Root Certification Authorities
+	StoreCA   Store = "CA"   // Intermediate Certification Authorities
+)
+
+// Reason is one target a certificate fixes.
+type Reason struct {
+	Target string
+	Role   chain.Role
+	Code   string
+}
+
+// Item is a certificate of the bundle.
+type Item struct {
+	Cert  *x509.Certificate
+	Store Store
+	// SelfSignedLeaf marks a server's own self-signed certificate (such as
+	// Exchange's default one): a stop-gap, not a CA.
+	SelfSignedLeaf bool
+	Reasons        []Reason
+}
+
+// Thumbprint is the item's upper-case SHA-1.
+func (it *Item) Thumbprint() string { return chain.Thumbprint(it.Cert) }
+
+// SHA256 is the item's lower-case SHA-256.
+func (it *Item) SHA256() string {
+	s := sha256.Sum256(it.Cert.Raw)
+	return hex.EncodeToString(s[:])
+}
+
+// File is the item's path in the bundle: certs/<CN-slug>_<SHA1>.cer.
+func (it *Item) File() string {
+	return "certs/" + slug(it.Cert) + "_" + it.Thumbprint() + ".cer"
+}
+
+// maxSlug bounds the name part of a certificate file name.
+const maxSlug = 48
+
+func slug(c *x509.Certificate) string {
+	name := c.Subject.CommonName
+	if name == "" && len(c.Subject.Organization) > 0 {
+		name = c.Subject.Organization[0]
+	}
+	var b strings.Builder
+	dash := false
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.'
+		if ok {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= maxSlug {
+			break
+		}
+	}
+	s := strings.Trim(b.String(), "-.")
+	if s == "" {
+		s = "cert"
+	}
+	return s
+}
+
+// Planner collects what a bundle must hold from scan results, one target at
+// a time: memory grows with the distinct certificates, not the targets.
+type Planner struct {
+	// IncludeSelfSigned puts self-signed server certificates in the Root
+	// store; without it they are only listed in [Plan.LeftOut].
+	IncludeSelfSigned bool
+
+	items   map[string]*Item
+	leftOut map[string]*Item
+}
+
+// Plan is the content of a bundle.
+type Plan struct {
+	Items []*Item // sorted: Root before CA, then by subject and thumbprint
+	// LeftOut lists self-signed server certificates not included.
+	LeftOut []*Item
+}
+
+// Empty reports whether the plan holds nothing to deploy.
+func (p *Plan) Empty() bool { return len(p.Items) == 0 }
+
+// ByStore returns the items of one store, in plan order.
+func (p *Plan) ByStore(s Store) []*Item {
+	var out []*Item
+	for _, it := range p.Items {
+		if it.Store == s {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func (pl *Planner) put(m *map[string]*Item, c *x509.Certificate, store Store, leaf bool, r Reason) {
+	if *m == nil {
+		*m = make(map[string]*Item)
+	}
+	k := string(store) + chain.Thumbprint(c)
+	it := (*m)[k]
+	if it == nil {
+		it = &Item{Cert: c, Store: store, SelfSignedLeaf: leaf}
+		(*m)[k] = it
+	}
+	for _, old := range it.Reasons {
+		if old == r {
+			return
+		}
+	}
+	it.Reasons = append(it.Reasons, r)
+}
+
+// PlanError is a report entry that cannot be used.
+type PlanError struct {
+	Target string
+	Err    error
+}
+
+func (e *PlanError) Error() string { return fmt.Sprintf("remediate: target %s: %v", e.Target, e.Err) }
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// Add takes one target's report.
+func (pl *Planner) Add(tr *chain.TargetReport) error {
+	has := map[string]bool{}
+	for _, f := range tr.Findings {
+		has[f.Code] = true
+	}
+	parse := func(cr chain.CertReport) (*x509.Certificate, error) {
+		c, err := x509.ParseCertificate(cr.DER)
+		if err != nil {
+			return nil, &PlanError{Target: tr.Target, Err: fmt.Errorf("certificate %q does not parse: %v", cr.Subject, err)}
+		}
+		if !strings.EqualFold(cr.SHA1, chain.Thumbprint(c)) {
+			return nil, &PlanError{Target: tr.Target, Err: fmt.Errorf("certificate %q: sha1 %s does not match its der field", cr.Subject, cr.SHA1)}
+		}
+		return c, nil
+	}
+	if has[chain.CodeSelfSigned] && len(tr.Chain) == 1 && tr.Root != nil && !tr.Trusted {
+		c, err := parse(tr.Chain[0])
+		if err != nil {
+			return err
+		}
+		r := Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeSelfSigned}
+		if chain.IsSelfSigned(c) {
+			if pl.IncludeSelfSigned {
+				pl.put(&pl.items, c, StoreRoot, true, r)
+			} else {
+				pl.put(&pl.leftOut, c, StoreRoot, true, r)
+			}
+		}
+		return nil
+	}
+	if has[chain.CodeUntrustedRoot] && tr.Root != nil {
+		c, err := parse(tr.Root.CertReport)
+		if err != nil {
+			return err
+		}
+		// Only a true root: self-signed by signature.
+		if chain.IsSelfSigned(c) {
+			pl.put(&pl.items, c, StoreRoot, false, Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeUntrustedRoot})
+		}
+	}
+	if has[chain.CodeIncomplete] {
+		for i, cr := range tr.Chain {
+			if cr.Source != chain.FromAIA || i == 0 || (tr.Root != nil && i == len(tr.Chain)-1) {
+				continue
+			}
+			c, err := parse(cr)
+			if err != nil {
+				return err
+			}
+			if chain.IsSelfSigned(c) {
+				continue // never a root in the Intermediate store either
+			}
+			pl.put(&pl.items, c, StoreCA, false, Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeIncomplete})
+		}
+	}
+	return nil
+}
+
+// Plan returns what was collected, sorted.
+func (pl *Planner) Plan() *Plan {
+	return &Plan{Items: sorted(pl.items), LeftOut: sorted(pl.leftOut)}
+}
+
+func sorted(m map[string]*Item) []*Item {
+	out := make([]*Item, 0, len(m))
+	for _, it := range m {
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Store != b.Store {
+			return a.Store == StoreRoot
+		}
+		if c := strings.Compare(a.Cert.Subject.String(), b.Cert.Subject.String()); c != 0 {
+			return c < 0
+		}
+		return bytes.Compare(a.Cert.Raw, b.Cert.Raw) < 0
+	})
+	for _, it := range out {
+		sort.Slice(it.Reasons, func(i, j int) bool {
+			a, b := it.Reasons[i], it.Reasons[j]
+			if a.Target != b.Target {
+				return a.Target < b.Target
+			}
+			return a.Code < b.Code
+		})
+	}
+	return out
+}

@@ -1,0 +1,89 @@
+package remediate
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	"github.com/trustgap/trustgap/chain"
+)
+
+var documentStart = regexp.MustCompile(`^\s*\{\s*"targets"\s*:`)
+
+// ReadReport reads a saved scan report, "--format json" (one document) or
+// "--format jsonl" (one target per line), and calls fn for every target as
+// it is decoded, so a large report is never held in memory whole.
+func ReadReport(r io.Reader, name string, fn func(*chain.TargetReport) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(256)
+	dec := json.NewDecoder(br)
+	n := 0
+	one := func() error {
+		var tr chain.TargetReport
+		if err := dec.Decode(&tr); err != nil {
+			return fmt.Errorf("%s: target %d: %v", name, n+1, err)
+		}
+		n++
+		if tr.Target == "" {
+			return fmt.Errorf("%s: target %d has no \"target\" field: not a trustgap scan report", name, n)
+		}
+		return fn(&tr)
+	}
+	if !documentStart.Match(head) {
+		for dec.More() {
+			if err := one(); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return fmt.Errorf("%s: no targets: want a report written by trustgap scan --format json or jsonl", name)
+		}
+		return nil
+	}
+	expect := func(want json.Delim) error {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		if d, ok := t.(json.Delim); !ok || d != want {
+			return fmt.Errorf("%s: want %q, got %v", name, want, t)
+		}
+		return nil
+	}
+	if err := expect('{'); err != nil {
+		return err
+	}
+	sawTargets := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		if key, _ := t.(string); key == "targets" {
+			sawTargets = true
+			if err := expect('['); err != nil {
+				return err
+			}
+			for dec.More() {
+				if err := one(); err != nil {
+					return err
+				}
+			}
+			if err := expect(']'); err != nil {
+				return err
+			}
+			continue
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+	}
+	if !sawTargets {
+		return errors.New(name + ": no \"targets\" array: not a trustgap scan report")
+	}
+	return expect('}')
+}
