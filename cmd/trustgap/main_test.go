@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ func TestScripts(t *testing.T) {
 			"lab":  cmdLab,
 			"exit": cmdExit,
 		},
+		Condition: haveCondition,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			return nil
@@ -38,7 +41,8 @@ func TestScripts(t *testing.T) {
 
 // cmdLab starts a lab: "lab demo" starts the demo servers and a DNS server
 // that answers 127.0.0.1 for their names, writes lab.targets and the lab's
-// roots (contoso-root.pem, fabrikam-root.pem) and sets $DNS.
+// roots (contoso-root.pem, fabrikam-root.pem), and sets $DNS, $NOW and one
+// variable per server with its address ($MAIL, $LYNCPOOL, ...).
 // Everything stops when the script ends.
 func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 || args[0] != "demo" {
@@ -52,6 +56,11 @@ func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
 		dns.A(n, "127.0.0.1")
 	}
 	ts.Setenv("DNS", dns.Addr)
+	ts.Setenv("NOW", time.Now().UTC().Format(time.RFC3339))
+	for k, addr := range l.Pins {
+		// $MAIL, $EXCH02, ... hold each server's loopback address.
+		ts.Setenv(strings.ToUpper(strings.SplitN(k, ".", 2)[0]), addr)
+	}
 	for name, c := range l.Roots {
 		if err := os.WriteFile(ts.MkAbs(name+"-root.pem"), testca.PEM(c), 0o644); err != nil {
 			ts.Fatalf("%v", err)
@@ -60,6 +69,22 @@ func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
 	if err := os.WriteFile(ts.MkAbs("lab.targets"), []byte(l.Targets), 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
+}
+
+// haveCondition answers [have:PROGRAM]: whether PROGRAM is installed. Under
+// CI (CI=true) a missing program is an error, not a skip: .ci/run installs it.
+func haveCondition(cond string) (bool, error) {
+	prog, ok := strings.CutPrefix(cond, "have:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("CI=true and %s is not installed: .ci/run must install it", prog)
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // cmdExit runs a program and checks its exit code: "exit 2 trustgap scan".

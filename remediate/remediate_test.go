@@ -1,0 +1,426 @@
+package remediate_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/cryptotest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/internal/testtool"
+	"github.com/trustgap/trustgap/internal/winfmt"
+	"github.com/trustgap/trustgap/remediate"
+	"github.com/trustgap/trustgap/rootstore"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// fixture is a scan's worth of reports: an untrusted Exchange root, an
+// AIA-completed intermediate, a self-signed Exchange certificate and a
+// trusted target.
+type fixture struct {
+	exchRoot, exchInter, contosoRoot, contosoInter, selfSigned, leafOK *testca.Cert
+	reports                                                            []chain.TargetReport
+}
+
+func ln(c *x509.Certificate, src chain.Source) chain.Link { return chain.Link{Cert: c, Source: src} }
+
+func report(target string, role chain.Role, trusted bool, links []chain.Link, root bool, codes ...string) chain.TargetReport {
+	tr := chain.TargetReport{Role: role, Target: target, Trusted: trusted}
+	for _, l := range links {
+		tr.Chain = append(tr.Chain, chain.NewCertReport(l.Cert, l.Source))
+	}
+	if root {
+		last := links[len(links)-1]
+		tr.Root = &chain.RootReport{CertReport: chain.NewCertReport(last.Cert, last.Source)}
+	}
+	for _, c := range codes {
+		tr.Findings = append(tr.Findings, chain.Finding{Code: c, Severity: chain.SevError})
+	}
+	return tr
+}
+
+func newFixture() *fixture {
+	f := &fixture{}
+	f.exchRoot = testca.New(testca.Options{CN: "Fabrikam Root CA", Org: "Fabrikam", IsCA: true}, nil)
+	f.exchInter = testca.Intermediate("Fabrikam Issuing CA", f.exchRoot)
+	f.contosoRoot = testca.Root("Contoso Root CA")
+	f.contosoInter = testca.Intermediate("Contoso Issuing CA", f.contosoRoot)
+	f.selfSigned = testca.New(testca.Options{CN: "EXCH01", DNSNames: []string{"exch01.contoso.test"}}, nil)
+	mail := testca.Leaf(f.exchInter, "mail.contoso.test")
+	ad := testca.Leaf(f.contosoInter, "autodiscover.contoso.test")
+	f.leafOK = testca.Leaf(f.contosoInter, "pool.contoso.test")
+	srv, aia, store := chain.FromServer, chain.FromAIA, chain.FromStore
+	f.reports = []chain.TargetReport{
+		report("https://mail.contoso.test/EWS/Exchange.asmx", chain.RoleEWS, false,
+			[]chain.Link{ln(mail.Cert, srv), ln(f.exchInter.Cert, srv), ln(f.exchRoot.Cert, srv)}, true, "untrusted-root", "different-ca"),
+		report("https://autodiscover.contoso.test/autodiscover/autodiscover.xml", chain.RoleAutodiscover, true,
+			[]chain.Link{ln(ad.Cert, srv), ln(f.contosoInter.Cert, aia), ln(f.contosoRoot.Cert, store)}, true, "incomplete-chain"),
+		report("https://exch01.contoso.test/EWS/Exchange.asmx", chain.RoleEWS, false,
+			[]chain.Link{ln(f.selfSigned.Cert, srv)}, true, "self-signed"),
+		report("lync pool.contoso.test", chain.RoleLync, true,
+			[]chain.Link{ln(f.leafOK.Cert, srv), ln(f.contosoInter.Cert, srv), ln(f.contosoRoot.Cert, store)}, true),
+		// A second target on the untrusted root: the root is listed once.
+		report("https://mail2.contoso.test/EWS/Exchange.asmx", chain.RoleEWS, false,
+			[]chain.Link{ln(testca.Leaf(f.exchInter, "mail2.contoso.test").Cert, srv), ln(f.exchInter.Cert, srv), ln(f.exchRoot.Cert, aia)}, true, "untrusted-root"),
+	}
+	return f
+}
+
+func plan(t *testing.T, reports []chain.TargetReport, selfSigned bool) *remediate.Plan {
+	t.Helper()
+	pl := &remediate.Planner{IncludeSelfSigned: selfSigned}
+	for i := range reports {
+		if err := pl.Add(&reports[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pl.Plan()
+}
+
+func storeOf(p *remediate.Plan) []string {
+	var out []string
+	for _, it := range p.Items {
+		out = append(out, string(it.Store)+":"+it.Cert.Subject.CommonName)
+	}
+	return out
+}
+
+func TestPlanRules(t *testing.T) {
+	f := newFixture()
+	p := plan(t, f.reports, false)
+	if diff := cmp.Diff([]string{"Root:Fabrikam Root CA", "CA:Contoso Issuing CA"}, storeOf(p)); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	if len(p.LeftOut) != 1 || !p.LeftOut[0].Cert.Equal(f.selfSigned.Cert) {
+		t.Errorf("the self-signed leaf should be left out and listed, got %v", p.LeftOut)
+	}
+	if got := len(p.Items[0].Reasons); got != 2 {
+		t.Errorf("Fabrikam root fixes 2 targets, got %d reasons", got)
+	}
+
+	p = plan(t, f.reports, true)
+	if diff := cmp.Diff([]string{"Root:EXCH01", "Root:Fabrikam Root CA", "CA:Contoso Issuing CA"}, storeOf(p)); diff != "" {
+		t.Errorf("plan with --include-self-signed (-want +got):\n%s", diff)
+	}
+	if !p.Items[0].SelfSignedLeaf {
+		t.Error("EXCH01 should be marked as a self-signed leaf")
+	}
+
+	// Trusted targets contribute nothing.
+	if p := plan(t, f.reports[3:4], true); !p.Empty() {
+		t.Errorf("trusted target gave a plan: %v", storeOf(p))
+	}
+}
+
+func TestPlanNeverPutsIntermediateInRoot(t *testing.T) {
+	f := newFixture()
+	// A report claiming an untrusted "root" that is really an intermediate
+	// (not self-signed): it must not become a Root entry.
+	bad := report("x.test", chain.RoleEWS, false,
+		[]chain.Link{ln(testca.Leaf(f.exchInter, "x.test").Cert, chain.FromServer), ln(f.exchInter.Cert, chain.FromServer)}, true, "untrusted-root")
+	if p := plan(t, []chain.TargetReport{bad}, true); !p.Empty() {
+		t.Errorf("a non-self-signed certificate was planned: %v", storeOf(p))
+	}
+	// A tampered der field is refused.
+	bad = f.reports[0]
+	bad.Root = &chain.RootReport{CertReport: bad.Root.CertReport}
+	bad.Root.DER = f.contosoRoot.Cert.Raw
+	pl := &remediate.Planner{}
+	if err := pl.Add(&bad); err == nil || !strings.Contains(err.Error(), "does not match its der field") {
+		t.Errorf("tampered report: got %v", err)
+	}
+}
+
+func render(t *testing.T, p *remediate.Plan) map[string][]byte {
+	t.Helper()
+	files, err := remediate.Render(p, remediate.Meta{Version: "v1.0.0-test", Time: testca.Epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]byte{}
+	for _, f := range files {
+		m[f.Name] = f.Data
+	}
+	return m
+}
+
+func TestRenderDeterministic(t *testing.T) {
+	f := newFixture()
+	a := render(t, plan(t, f.reports, true))
+	rev := append([]chain.TargetReport(nil), f.reports...)
+	sort.Slice(rev, func(i, j int) bool { return i > j })
+	b := render(t, plan(t, rev, true))
+	if len(a) != len(b) {
+		t.Fatalf("%d files vs %d", len(a), len(b))
+	}
+	for name, data := range a {
+		if !bytes.Equal(data, b[name]) {
+			t.Errorf("%s differs between two renders of the same inputs", name)
+		}
+	}
+	// Written twice with --force: byte-identical folders.
+	d1, d2 := filepath.Join(t.TempDir(), "b"), filepath.Join(t.TempDir(), "b")
+	files, _ := remediate.Render(plan(t, f.reports, true), remediate.Meta{Version: "v", Time: testca.Epoch})
+	if err := remediate.Write(d1, files, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := remediate.Write(d2, files, false); err != nil {
+		t.Fatal(err)
+	}
+	if x, y := readTree(t, d1), readTree(t, d2); !cmp.Equal(x, y) {
+		t.Error("two writes of the same bundle differ")
+	}
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			out[filepath.ToSlash(rel)] = string(b)
+		}
+		return nil
+	})
+	return out
+}
+
+func TestBundleLayout(t *testing.T) {
+	f := newFixture()
+	m := render(t, plan(t, f.reports, false))
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	want := []string{
+		"Deploy-Gpo.ps1", "INSTRUCTIONS.md", "Import-Roots.ps1", "Registry.pol",
+		"certs/Contoso-Issuing-CA_" + chain.Thumbprint(f.contosoInter.Cert) + ".cer",
+		"certs/Fabrikam-Root-CA_" + chain.Thumbprint(f.exchRoot.Cert) + ".cer",
+		"import-roots.cmd", "intermediates.p7b", "intermediates.sst", "manifest.json", "roots.p7b", "roots.sst",
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	for _, script := range []string{"Import-Roots.ps1", "Deploy-Gpo.ps1", "import-roots.cmd", "INSTRUCTIONS.md"} {
+		for _, c := range []*x509.Certificate{f.exchRoot.Cert, f.contosoInter.Cert} {
+			if !bytes.Contains(m[script], []byte(chain.Thumbprint(c))) {
+				t.Errorf("%s does not name thumbprint %s", script, chain.Thumbprint(c))
+			}
+		}
+	}
+	for name, data := range m {
+		if bytes.Contains(data, []byte("PRIVATE KEY")) {
+			t.Errorf("%s holds a private key", name)
+		}
+	}
+}
+
+// TestFormatsRoundTrip decodes the bundle's PKCS#7, SST and Registry.pol with
+// trustgap's own readers and checks they hold exactly the plan.
+func TestFormatsRoundTrip(t *testing.T) {
+	f := newFixture()
+	p := plan(t, f.reports, false)
+	m := render(t, p)
+	for file, want := range map[string][]*x509.Certificate{
+		"roots.p7b": {f.exchRoot.Cert}, "roots.sst": {f.exchRoot.Cert},
+		"intermediates.p7b": {f.contosoInter.Cert}, "intermediates.sst": {f.contosoInter.Cert},
+	} {
+		d, err := rootstore.Decode(m[file])
+		if err != nil || len(d.Entries) != len(want) || !d.Entries[0].Cert.Equal(want[0]) {
+			t.Errorf("%s: decoded %v (err %v), want %s", file, d, err, want[0].Subject)
+		}
+	}
+	d, err := rootstore.Decode(m["Registry.pol"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range d.Entries {
+		got[e.Store] = e.Cert.Subject.CommonName
+	}
+	if diff := cmp.Diff(map[string]string{"Root": "Fabrikam Root CA", "CA": "Contoso Issuing CA"}, got); diff != "" {
+		t.Errorf("Registry.pol stores (-want +got):\n%s", diff)
+	}
+	entries, err := winfmt.DecodePol(m["Registry.pol"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, e := range entries {
+		keys = append(keys, strings.TrimPrefix(e.Key, rootstore.PolicyKey+`\`)+";"+e.Value)
+	}
+	wantKeys := []string{
+		`CA\Certificates\` + chain.Thumbprint(f.contosoInter.Cert) + ";Blob", `CA\CRLs;`, `CA\CTLs;`,
+		`Root\Certificates\` + chain.Thumbprint(f.exchRoot.Cert) + ";Blob", `Root\CRLs;`, `Root\CTLs;`,
+	}
+	if diff := cmp.Diff(wantKeys, keys); diff != "" {
+		t.Errorf("Registry.pol entries (-want +got):\n%s", diff)
+	}
+	if pol, _ := winfmt.EncodePol(entries); !bytes.Equal(pol, m["Registry.pol"]) {
+		t.Error("Registry.pol does not re-encode to the same bytes")
+	}
+}
+
+func TestOpenSSLParsesP7B(t *testing.T) {
+	openssl := testtool.Require(t, "openssl", "apt-get install openssl")
+	f := newFixture()
+	p := plan(t, f.reports, true)
+	dir := t.TempDir()
+	if err := remediate.Write(filepath.Join(dir, "b"), mustRender(t, p), false); err != nil {
+		t.Fatal(err)
+	}
+	for file, store := range map[string]remediate.Store{"roots.p7b": remediate.StoreRoot, "intermediates.p7b": remediate.StoreCA} {
+		out, err := exec.Command(openssl, "pkcs7", "-inform", "DER", "-in", filepath.Join(dir, "b", file), "-print_certs").CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl pkcs7 %s: %v\n%s", file, err, out)
+		}
+		d, err := rootstore.Decode(out)
+		if err != nil {
+			t.Fatalf("openssl's PEM output for %s: %v", file, err)
+		}
+		var got, want []string
+		for _, e := range d.Entries {
+			got = append(got, chain.Thumbprint(e.Cert))
+		}
+		for _, it := range p.ByStore(store) {
+			want = append(want, it.Thumbprint())
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s per openssl (-want +got):\n%s", file, diff)
+		}
+	}
+}
+
+func mustRender(t *testing.T, p *remediate.Plan) []remediate.File {
+	files, err := remediate.Render(p, remediate.Meta{Version: "v", Time: testca.Epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestSambaValidator runs ../shared/tools/validate-gpo-certs.py (Samba's PReg
+// parser with a byte-exact re-pack, plus a Blob and SST decoder).
+func TestSambaValidator(t *testing.T) {
+	validator, err := filepath.Abs("../../shared/tools/validate-gpo-certs.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(validator); err != nil {
+		testtool.Missing(t, "the validator "+validator+" is not there")
+	}
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import samba.dcerpc.preg, cryptography").Run(); err != nil {
+		testtool.Missing(t, "/usr/bin/python3 lacks samba or cryptography (apt-get install python3-samba python3-cryptography)")
+	}
+	f := newFixture()
+	dir := filepath.Join(t.TempDir(), "b")
+	if err := remediate.Write(dir, mustRender(t, plan(t, f.reports, true)), false); err != nil {
+		t.Fatal(err)
+	}
+	for _, sst := range []string{"roots.sst", "intermediates.sst"} {
+		out, err := exec.Command(py, validator, filepath.Join(dir, "Registry.pol"), filepath.Join(dir, sst)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("validator on Registry.pol + %s: %v\n%s", sst, err, out)
+		}
+		if !strings.Contains(string(out), "Registry.pol: 3 certificate Blob(s), 0 error(s)") {
+			t.Errorf("validator output:\n%s", out)
+		}
+	}
+	// The validator must catch a corrupted separator: proof it checks.
+	pol, _ := os.ReadFile(filepath.Join(dir, "Registry.pol"))
+	bad := bytes.Replace(pol, []byte{';', 0, 'B', 0}, []byte{':', 0, 'B', 0}, 1)
+	badFile := filepath.Join(t.TempDir(), "Registry.pol")
+	os.WriteFile(badFile, bad, 0o644)
+	if out, err := exec.Command(py, validator, badFile).CombinedOutput(); err == nil {
+		t.Errorf("validator accepted a corrupted Registry.pol:\n%s", out)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	cryptotest.SetGlobalRandom(t, 1) // reproducible keys, serials and signatures
+	f := newFixture()
+	m := render(t, plan(t, f.reports, true))
+	for _, name := range []string{"INSTRUCTIONS.md", "Import-Roots.ps1", "Deploy-Gpo.ps1", "import-roots.cmd", "manifest.json"} {
+		golden := filepath.Join("testdata", "golden", name)
+		if *update {
+			if err := os.WriteFile(golden, m[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./remediate -run Golden -update)", err)
+		}
+		if diff := cmp.Diff(string(want), string(m[name])); diff != "" {
+			t.Errorf("%s (-golden +got):\n%s", name, diff)
+		}
+	}
+}
+
+func TestWriteAtomicAndForce(t *testing.T) {
+	f := newFixture()
+	files := mustRender(t, plan(t, f.reports, false))
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "bundle")
+	if err := remediate.Write(dir, files, false); err != nil {
+		t.Fatal(err)
+	}
+	old := readTree(t, dir)
+	var ee *remediate.ExistsError
+	err := remediate.Write(dir, files[:1], false)
+	if err == nil || !asExists(err, &ee) {
+		t.Fatalf("second write without force: %v, want ExistsError", err)
+	}
+	if !cmp.Equal(old, readTree(t, dir)) {
+		t.Error("a refused write changed the old bundle")
+	}
+	if err := remediate.Write(dir, files[:1], true); err != nil {
+		t.Fatal(err)
+	}
+	if got := readTree(t, dir); len(got) != 1 {
+		t.Errorf("--force should replace the bundle whole, got %d files", len(got))
+	}
+	// A failing write (a file where a folder must go) leaves nothing behind.
+	bad := []remediate.File{{Name: "a", Data: []byte("x")}, {Name: "a/b", Data: []byte("y")}}
+	if err := remediate.Write(filepath.Join(parent, "new"), bad, false); err == nil {
+		t.Fatal("want an error")
+	}
+	ents, _ := os.ReadDir(parent)
+	if len(ents) != 1 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("failed write left %v", names)
+	}
+	// An empty existing folder is fine without force.
+	empty := filepath.Join(parent, "empty")
+	os.Mkdir(empty, 0o755)
+	if err := remediate.Write(empty, files, false); err != nil {
+		t.Errorf("empty folder: %v", err)
+	}
+}
+
+func asExists(err error, target **remediate.ExistsError) bool {
+	e, ok := err.(*remediate.ExistsError)
+	*target = e
+	return ok
+}
