@@ -16,6 +16,7 @@ import (
 	"github.com/trustgap/trustgap/cmd/bundle"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/demo"
+	"github.com/trustgap/trustgap/cmd/roots"
 	"github.com/trustgap/trustgap/cmd/scan"
 )
 
@@ -43,6 +44,7 @@ against a client root store, and reports every problem with its fix.`,
 	root.AddCommand(scan.NewCmdScan(f, nil))
 	root.AddCommand(demo.NewCmdDemo(f, nil))
 	root.AddCommand(bundle.NewCmdBundle(f, nil))
+	root.AddCommand(roots.NewCmdRoots(f, nil))
 	return root
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/trustgap/trustgap/chain"
 )
 
-var documentStart = regexp.MustCompile(`^\s*\{\s*"targets"\s*:`)
+var documentStart = regexp.MustCompile(`^\s*\{\s*"(targets|summary)"\s*:`)
 
 // ReadReport reads a saved scan report, "--format json" (one document) or
 // "--format jsonl" (one target per line), and calls fn for every target as

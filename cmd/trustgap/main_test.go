@@ -41,7 +41,8 @@ func TestScripts(t *testing.T) {
 
 // cmdLab starts a lab: "lab demo" starts the demo servers and a DNS server
 // that answers 127.0.0.1 for their names, writes lab.targets and the lab's
-// roots (contoso-root.pem, fabrikam-root.pem), and sets $DNS, $NOW and one
+// CA certificates (contoso-root.pem, fabrikam-root.pem, contoso-issuing.pem),
+// and sets $DNS, $NOW and one
 // variable per server with its address ($MAIL, $LYNCPOOL, ...).
 // Everything stops when the script ends.
 func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
@@ -61,8 +62,8 @@ func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
 		// $MAIL, $EXCH02, ... hold each server's loopback address.
 		ts.Setenv(strings.ToUpper(strings.SplitN(k, ".", 2)[0]), addr)
 	}
-	for name, c := range l.Roots {
-		if err := os.WriteFile(ts.MkAbs(name+"-root.pem"), testca.PEM(c), 0o644); err != nil {
+	for name, c := range l.Certs {
+		if err := os.WriteFile(ts.MkAbs(name+".pem"), testca.PEM(c), 0o644); err != nil {
 			ts.Fatalf("%v", err)
 		}
 	}

@@ -22,7 +22,7 @@ type Lab struct {
 	// Pins maps each "name:port" of Targets (and AIA hosts) to the
 	// loopback address serving it.
 	Pins    map[string]string
-	Roots   map[string]*x509.Certificate // by label, for tests
+	Certs   map[string]*x509.Certificate // CA certificates by label, for tests
 	servers []*Server
 }
 
@@ -55,7 +55,7 @@ func (l *Lab) pin(name string, port int, s *Server) {
 // the servers' real ports, so that a DNS server answering 127.0.0.1 for
 // [Lab.Names] is all a scan needs.
 func Demo(now time.Time, loopbackPorts bool) *Lab {
-	l := &Lab{Pins: map[string]string{}, Roots: map[string]*x509.Certificate{}}
+	l := &Lab{Pins: map[string]string{}, Certs: map[string]*x509.Certificate{}}
 	files := map[string][]byte{}
 	var mu sync.Mutex
 	aia := HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +103,7 @@ func Demo(now time.Time, loopbackPorts bool) *Lab {
 			IssuingURL: aiaBase + aiaPath}, issuer)
 	}
 	fabrikamRoot := testca.New(testca.Options{CN: "Fabrikam Root CA", Org: "Fabrikam", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(10, 0, 0), RSABits: 2048}, nil)
-	l.Roots["contoso"], l.Roots["fabrikam"] = contosoRoot.Cert, fabrikamRoot.Cert
+	l.Certs["contoso-root"], l.Certs["fabrikam-root"], l.Certs["contoso-issuing"] = contosoRoot.Cert, fabrikamRoot.Cert, issuing.Cert
 
 	pool := leaf(issuing, "lyncpool.contoso.test", "sip.contoso.test", "lyncdiscoverinternal.contoso.test")
 	poolSrv := TLS(testca.TLSCert(pool, issuing.Cert), TLSOptions{ClientAuth: tls.RequestClientCert})
