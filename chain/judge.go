@@ -156,7 +156,7 @@ func (j *Judge) Apply(r *Result) {
 	}
 
 	j.completeness(r)
-	if !nameCovers(leaf, host) {
+	if !NameCovers(leaf, host) {
 		r.add(CodeNameMismatch, SevError,
 			fmt.Sprintf("reissue the certificate with %s among its Subject Alternative Names (DNS names), or point clients at a name it covers", host),
 			"the certificate %s covers %s, not %s", describe(leaf), certNames(leaf), host)
@@ -294,9 +294,9 @@ func (j *Judge) strength(r *Result) {
 	}
 }
 
-// nameCovers reports whether c is valid for host: its DNS and IP SANs, or its
+// NameCovers reports whether c is valid for host: its DNS and IP SANs, or its
 // CN when it has no SANs at all (how Windows clients still judge it).
-func nameCovers(c *x509.Certificate, host string) bool {
+func NameCovers(c *x509.Certificate, host string) bool {
 	if len(c.DNSNames) > 0 || len(c.IPAddresses) > 0 {
 		return c.VerifyHostname(host) == nil
 	}

@@ -285,6 +285,10 @@ type Dialer struct {
 	Resolver Resolver      // nil: SystemResolver
 	Pins     Pins          // "host:port" (lower case) → "ip:port"
 	Timeout  time.Duration // per connection attempt; zero means 10s
+	// PortMap connects to another port than the one asked for, after name
+	// resolution (port forwarding; tests run servers of fixed-port URLs
+	// on ephemeral loopback ports). Pins are not remapped.
+	PortMap map[int]int
 }
 
 // ConnectError is a failed TCP connection to Addr for Host.
@@ -310,6 +314,9 @@ func (d *Dialer) Resolve(ctx context.Context, host string, port int) ([]string, 
 	ps := strconv.Itoa(port)
 	if a, ok := d.Pins[net.JoinHostPort(strings.ToLower(host), ps)]; ok {
 		return []string{a}, nil
+	}
+	if p, ok := d.PortMap[port]; ok {
+		ps = strconv.Itoa(p)
 	}
 	if ip := net.ParseIP(host); ip != nil {
 		return []string{net.JoinHostPort(ip.String(), ps)}, nil

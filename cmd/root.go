@@ -16,6 +16,7 @@ import (
 	"github.com/trustgap/trustgap/cmd/bundle"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/demo"
+	"github.com/trustgap/trustgap/cmd/discover"
 	"github.com/trustgap/trustgap/cmd/roots"
 	"github.com/trustgap/trustgap/cmd/scan"
 )
@@ -45,6 +46,7 @@ against a client root store, and reports every problem with its fix.`,
 	root.AddCommand(demo.NewCmdDemo(f, nil))
 	root.AddCommand(bundle.NewCmdBundle(f, nil))
 	root.AddCommand(roots.NewCmdRoots(f, nil))
+	root.AddCommand(discover.NewCmdDiscover(f, nil))
 	return root
 }
 

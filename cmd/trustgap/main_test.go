@@ -39,15 +39,19 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// cmdLab starts a lab: "lab demo" starts the demo servers and a DNS server
+// cmdLab starts a lab. "lab discover": see labDiscover. "lab demo" starts the demo servers and a DNS server
 // that answers 127.0.0.1 for their names, writes lab.targets and the lab's
 // CA certificates (contoso-root.pem, fabrikam-root.pem, contoso-issuing.pem),
 // and sets $DNS, $NOW and one
 // variable per server with its address ($MAIL, $LYNCPOOL, ...).
 // Everything stops when the script ends.
 func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 || args[0] != "demo" {
-		ts.Fatalf("usage: lab demo")
+	if neg || len(args) != 1 || args[0] != "demo" && args[0] != "discover" {
+		ts.Fatalf("usage: lab demo|discover")
+	}
+	if args[0] == "discover" {
+		labDiscover(ts)
+		return
 	}
 	l := lab.Demo(time.Now(), true)
 	ts.Defer(l.Close)
@@ -86,6 +90,18 @@ func haveCondition(cond string) (bool, error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// labDiscover starts what discovery finds for contoso.test: only the SRV
+// record _autodiscover._tcp.contoso.test, pointing at mail.contoso.test on a
+// loopback port, served with a certificate from an untrusted CA. It sets $DNS.
+func labDiscover(ts *testscript.TestScript) {
+	root := testca.Root("Fabrikam Root CA")
+	srv := lab.TLS(testca.TLSCert(testca.Leaf(root, "mail.contoso.test"), root.Cert), lab.TLSOptions{})
+	ts.Defer(srv.Close)
+	dns := lab.NewDNS().A("mail.contoso.test", "127.0.0.1").SRV("_autodiscover._tcp.contoso.test", 0, 0, uint16(srv.Port), "mail.contoso.test")
+	ts.Defer(dns.Close)
+	ts.Setenv("DNS", dns.Addr)
 }
 
 // cmdExit runs a program and checks its exit code: "exit 2 trustgap scan".

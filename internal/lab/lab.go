@@ -150,3 +150,49 @@ func ClosedPort() string {
 	ln.Close()
 	return addr
 }
+
+// TLSAt is [TLS] listening on addr (for example 127.0.0.2:port, to serve
+// several names on one port from different loopback addresses).
+func TLSAt(addr string, cert tls.Certificate, o TLSOptions) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	h := o.Handler
+	if h == nil {
+		h = Unauthorized
+	}
+	s := httptest.NewUnstartedServer(h)
+	s.Listener.Close()
+	s.Listener = ln
+	s.Config.ErrorLog = quiet
+	s.Config.ReadHeaderTimeout = 5 * time.Second
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: tls.VersionTLS12}
+	s.StartTLS()
+	return newServer(ln.Addr().String(), s.Close), nil
+}
+
+// HTTPAt is [HTTP] listening on addr.
+func HTTPAt(addr string, h http.Handler) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := httptest.NewUnstartedServer(h)
+	s.Listener.Close()
+	s.Listener = ln
+	s.Config.ErrorLog = quiet
+	s.Config.ReadHeaderTimeout = 5 * time.Second
+	s.Start()
+	return newServer(ln.Addr().String(), s.Close), nil
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
+func FreePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,383 @@
+// Package discover follows the lookups Lync, Skype for Business and Outlook
+// clients make to find Exchange Autodiscover (and, given a SIP domain, Lync
+// sign-in), in their order, and reports every step: the DNS answer, the TCP
+// connection, the certificate and whether its names cover the host asked for,
+// and the HTTP answer.
+//
+// # Autodiscover order
+//
+//  1. https://DOMAIN/autodiscover/autodiscover.xml
+//  2. https://autodiscover.DOMAIN/autodiscover/autodiscover.xml
+//  3. http://autodiscover.DOMAIN/autodiscover/autodiscover.xml, expecting a
+//     302 to an https URL, which is followed once
+//  4. SRV _autodiscover._tcp.DOMAIN, then https://TARGET:PORT/autodiscover/autodiscover.xml
+//
+// (MS-OXDISCO; domain.md §1.)
+package discover
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trustgap/trustgap/chain"
+)
+
+// AutodiscoverPath is the path clients request.
+const AutodiscoverPath = "/autodiscover/autodiscover.xml"
+
+// maxSRV bounds how many SRV targets are tried per record set.
+const maxSRV = 4
+
+// Options shape a discovery.
+type Options struct {
+	Domain    string // the primary SMTP domain
+	SIPDomain string // empty: no Lync sign-in discovery
+	Dialer    *chain.Dialer
+	Resolver  chain.Resolver
+	Timeout   time.Duration // per connection; zero means 10s
+}
+
+// Step is one lookup of the clients' order.
+type Step struct {
+	N    int    `json:"step"`
+	What string `json:"what"` // the URL or record asked for
+	// SRV holds the records of an SRV step.
+	SRV    []chain.SRV `json:"srv,omitempty"`
+	Probes []*Probe    `json:"probes"`
+	// Redirect is the https URL a step 3 answer points to, probed in Probes
+	// after the http probe.
+	Redirect string `json:"redirect,omitempty"`
+	OK       bool   `json:"ok"`
+	Outcome  string `json:"outcome"`
+}
+
+// Report is the result of a discovery.
+type Report struct {
+	Domain       string          `json:"domain"`
+	SIPDomain    string          `json:"sip_domain,omitempty"`
+	Autodiscover []*Step         `json:"autodiscover"`
+	Lync         []*Step         `json:"lync,omitempty"`
+	Verdict      string          `json:"verdict"`
+	LyncVerdict  string          `json:"lync_verdict,omitempty"`
+	Findings     []chain.Finding `json:"findings"`
+}
+
+// Failed reports whether any finding has error severity.
+func (r *Report) Failed() bool {
+	for _, f := range r.Findings {
+		if f.Severity == chain.SevError {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Report) add(code string, sev chain.Severity, fix, format string, args ...any) {
+	r.Findings = append(r.Findings, chain.Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// The discovery finding codes.
+const (
+	CodeNoAutodiscover   = "autodiscover-not-found"
+	CodeADNameMismatch   = "autodiscover-name-mismatch"
+	CodeADRedirect       = "autodiscover-redirect"
+	CodeEndpointFailed   = "endpoint-failed"
+	CodeNoLyncDiscover   = "lync-discover-not-found"
+	CodeSRVOutsideDomain = "srv-target-outside-domain"
+	CodeTrustModelData   = "trust-model-data"
+)
+
+// Run performs the discovery.
+func Run(ctx context.Context, o Options) *Report {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	pr := &prober{d: o.Dialer, timeout: o.Timeout}
+	d := strings.ToLower(strings.TrimSuffix(o.Domain, "."))
+	r := &Report{Domain: d, SIPDomain: strings.ToLower(o.SIPDomain), Findings: []chain.Finding{}}
+
+	answered := func(p *Probe) bool {
+		return p.TLS != nil && p.TLS.NamesCover && p.HTTP != nil && (p.HTTP.Status == 401 || p.HTTP.Status == 200 && p.HTTP.Autodiscover)
+	}
+	httpsStep := func(n int, host string, port int) *Step {
+		p := pr.probe(ctx, "https", host, port, AutodiscoverPath)
+		s := &Step{N: n, What: p.URL(), Probes: []*Probe{p}}
+		s.OK, s.Outcome = answered(p), outcome(p)
+		return s
+	}
+	r.Autodiscover = append(r.Autodiscover, httpsStep(1, d, 443), httpsStep(2, "autodiscover."+d, 443))
+
+	// Step 3: the HTTP redirect.
+	hp := pr.probe(ctx, "http", "autodiscover."+d, 80, AutodiscoverPath)
+	s3 := &Step{N: 3, What: hp.URL(), Probes: []*Probe{hp}, Outcome: outcome(hp)}
+	if hp.HTTP != nil && (hp.HTTP.Status == 301 || hp.HTTP.Status == 302 || hp.HTTP.Status == 307 || hp.HTTP.Status == 308) {
+		loc, err := url.Parse(hp.HTTP.Location)
+		switch {
+		case err != nil || loc.Host == "":
+			s3.Outcome = fmt.Sprintf("redirect to an unusable Location %q", hp.HTTP.Location)
+		case !strings.EqualFold(loc.Scheme, "https"):
+			s3.Outcome = fmt.Sprintf("redirect to %s, not an https URL: clients do not follow it", hp.HTTP.Location)
+		default:
+			s3.Redirect = loc.String()
+			port := 443
+			if ps := loc.Port(); ps != "" {
+				port, _ = strconv.Atoi(ps)
+			}
+			path := loc.EscapedPath()
+			if path == "" {
+				path = "/"
+			}
+			tp := pr.probe(ctx, "https", loc.Hostname(), port, path)
+			s3.Probes = append(s3.Probes, tp)
+			s3.OK = answered(tp)
+			s3.Outcome = fmt.Sprintf("redirect to %s: %s", loc, outcome(tp))
+		}
+	}
+	r.Autodiscover = append(r.Autodiscover, s3)
+
+	// Step 4: SRV.
+	srvName := "_autodiscover._tcp." + d
+	s4 := &Step{N: 4, What: "SRV " + srvName}
+	recs, err := o.Resolver.LookupSRV(ctx, srvName)
+	if err != nil {
+		s4.Outcome = strings.TrimPrefix(err.Error(), "chain: ")
+	} else {
+		s4.SRV = recs
+		for i, rec := range recs {
+			if i == maxSRV {
+				break
+			}
+			p := pr.probe(ctx, "https", rec.Target, rec.Port, AutodiscoverPath)
+			s4.Probes = append(s4.Probes, p)
+			if answered(p) {
+				s4.OK = true
+				s4.Outcome = fmt.Sprintf("%s: %s", p.URL(), outcome(p))
+				break
+			}
+			s4.Outcome = fmt.Sprintf("%s: %s", p.URL(), outcome(p))
+		}
+	}
+	r.Autodiscover = append(r.Autodiscover, s4)
+	r.judgeAutodiscover()
+	if r.SIPDomain != "" {
+		r.lync(ctx, pr, o.Resolver)
+	}
+	return r
+}
+
+// outcome is a one-line account of a probe.
+func outcome(p *Probe) string {
+	switch {
+	case p.DNS != "ok":
+		return "DNS: " + p.Error
+	case !p.Reached():
+		return "connect: " + p.Error
+	case p.Error != "" && p.HTTP == nil:
+		return p.Error
+	}
+	var parts []string
+	if p.TLS != nil {
+		if p.TLS.NamesCover {
+			parts = append(parts, "certificate covers "+p.Host)
+		} else {
+			parts = append(parts, fmt.Sprintf("certificate %s covers %s, not %s", p.TLS.Subject, strings.Join(p.TLS.Names, ", "), p.Host))
+		}
+	}
+	if p.HTTP != nil {
+		switch s := p.HTTP.Status; {
+		case s == 401:
+			parts = append(parts, "HTTP 401: an Autodiscover endpoint answered")
+		case s == 200 && p.HTTP.Autodiscover:
+			parts = append(parts, "HTTP 200 with an Autodiscover answer")
+		case s == 200:
+			parts = append(parts, "HTTP 200 but not Autodiscover (a web site?)")
+		case s == 404:
+			parts = append(parts, "HTTP 404: no Autodiscover here")
+		case s >= 300 && s < 400:
+			parts = append(parts, fmt.Sprintf("HTTP %d redirect to %s", s, p.HTTP.Location))
+		default:
+			parts = append(parts, fmt.Sprintf("HTTP %d", s))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *Report) judgeAutodiscover() {
+	d := r.Domain
+	first := 0
+	for _, s := range r.Autodiscover {
+		if s.OK {
+			first = s.N
+			break
+		}
+	}
+	for _, s := range r.Autodiscover {
+		if first != 0 && s.N > first {
+			break // clients stop at the first step that works
+		}
+		for _, p := range s.Probes {
+			if p.TLS != nil && !p.TLS.NamesCover {
+				sev := chain.SevWarning
+				r.add(CodeADNameMismatch, sev,
+					fmt.Sprintf("make %s answer with a certificate naming it, or stop it answering HTTPS (clients may warn or stop here before trying the next step)", p.Host),
+					"step %d: %s presents a certificate for %s, not %s", s.N, p.URL(), strings.Join(p.TLS.Names, ", "), p.Host)
+			}
+		}
+		if s.N == 1 {
+			continue // the bare domain is often just a web site
+		}
+		for i, p := range s.Probes {
+			if p.Scheme == "http" || p.DNS != "ok" || p.Reached() && p.TLS != nil {
+				continue
+			}
+			// autodiscover.DOMAIN without HTTPS only delays clients (it may
+			// serve step 3's redirect); a redirect or SRV target that fails
+			// is a broken endpoint.
+			sev := chain.SevError
+			if s.N == 2 || s.N == 3 && i == 0 {
+				sev = chain.SevWarning
+			}
+			r.add(CodeEndpointFailed, sev,
+				fmt.Sprintf("check that %s answers HTTPS on port %d from the clients' network, or remove its DNS record", p.Host, p.Port),
+				"step %d: %s is in DNS but %s", s.N, p.URL(), outcome(p))
+		}
+	}
+	if first == 0 {
+		r.Verdict = "no Autodiscover step answers"
+		r.add(CodeNoAutodiscover, chain.SevError,
+			fmt.Sprintf("create a DNS record autodiscover.%s (A or CNAME) for the Exchange server with autodiscover.%s in its certificate, or an SRV record _autodiscover._tcp.%s (0 0 443 <exchange host>)", d, d, d),
+			"no Autodiscover step answers for %s: Lync shows \"EWS not deployed\"", d)
+		return
+	}
+	s := r.Autodiscover[first-1]
+	r.Verdict = fmt.Sprintf("clients find Autodiscover at step %d: %s", first, s.What)
+	if first == 3 {
+		r.add(CodeADRedirect, chain.SevInfo,
+			fmt.Sprintf("publish autodiscover.%s over HTTPS to spare the prompt", d),
+			"clients find Autodiscover only through the HTTP redirect to %s, and Outlook asks the user to allow it", s.Redirect)
+	}
+}
+
+// host of the first Autodiscover step that works.
+func (r *Report) exchangeHost() string {
+	for _, s := range r.Autodiscover {
+		if s.OK {
+			return s.Probes[len(s.Probes)-1].Host
+		}
+	}
+	return ""
+}
+
+func inDomain(host, domain string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == domain || strings.HasSuffix(host, "."+domain)
+}
+
+func (r *Report) lync(ctx context.Context, pr *prober, res chain.Resolver) {
+	sip := r.SIPDomain
+	n := 0
+	step := func(what string, probes ...*Probe) *Step {
+		n++
+		s := &Step{N: n, What: what, Probes: probes}
+		for _, p := range probes {
+			s.Outcome = outcome(p)
+			if p.TLS != nil && p.TLS.NamesCover && (p.HTTP == nil || p.HTTP.Status < 500) {
+				s.OK = true
+				break
+			}
+		}
+		r.Lync = append(r.Lync, s)
+		return s
+	}
+	for _, h := range []string{"lyncdiscoverinternal." + sip, "lyncdiscover." + sip} {
+		step("https://"+h+"/", pr.probe(ctx, "https", h, 443, "/"))
+		// The HTTP variant is tried too; it only counts with a redirect.
+		hp := pr.probe(ctx, "http", h, 80, "/")
+		s := step("http://"+h+"/", hp)
+		s.OK = hp.HTTP != nil && hp.HTTP.Status >= 200 && hp.HTTP.Status < 400
+	}
+	for _, srv := range []string{"_sipinternaltls._tcp." + sip, "_sip._tls." + sip} {
+		recs, err := res.LookupSRV(ctx, srv)
+		if err != nil {
+			n++
+			r.Lync = append(r.Lync, &Step{N: n, What: "SRV " + srv, Outcome: strings.TrimPrefix(err.Error(), "chain: ")})
+			continue
+		}
+		var probes []*Probe
+		for i, rec := range recs {
+			if i == maxSRV {
+				break
+			}
+			if !inDomain(rec.Target, sip) {
+				r.add(CodeSRVOutsideDomain, chain.SevWarning,
+					fmt.Sprintf("point %s at a host in %s, or set DisableStrictDNSNaming on the clients", srv, sip),
+					"SRV %s points to %s, outside the SIP domain %s: clients with strict DNS naming refuse it", srv, rec.Target, sip)
+			}
+			probes = append(probes, pr.probe(ctx, "tls", rec.Target, rec.Port, ""))
+		}
+		s := step("SRV "+srv, probes...)
+		s.SRV = recs
+	}
+	for _, h := range []string{"sipinternal." + sip, "sip." + sip, "sipexternal." + sip} {
+		step(h+":5061 then :443", pr.probe(ctx, "tls", h, 5061, ""), pr.probe(ctx, "tls", h, 443, ""))
+	}
+	for _, s := range r.Lync {
+		if s.OK {
+			r.LyncVerdict = fmt.Sprintf("clients find Lync at step %d: %s", s.N, s.What)
+			break
+		}
+	}
+	if r.LyncVerdict == "" {
+		r.LyncVerdict = "no Lync sign-in step answers"
+		r.add(CodeNoLyncDiscover, chain.SevError,
+			fmt.Sprintf("create lyncdiscoverinternal.%s / lyncdiscover.%s or the SRV record _sipinternaltls._tcp.%s for the Lync pool", sip, sip, sip),
+			"no Lync sign-in lookup answers for %s", sip)
+	}
+	if h := r.exchangeHost(); h != "" && !inDomain(h, sip) {
+		r.add(CodeTrustModelData, chain.SevWarning,
+			fmt.Sprintf("set the TrustModelData policy (REG_SZ, comma-separated) to %s under HKCU or HKLM\\Software\\Policies\\Microsoft\\Office\\16.0\\Lync (15.0 for Lync 2013)", parentDomain(h)),
+			"Exchange (%s) is outside the SIP domain %s: Lync asks users whether to trust it, and EWS stays unavailable if they decline", h, sip)
+	}
+}
+
+func parentDomain(h string) string {
+	if i := strings.IndexByte(h, '.'); i > 0 {
+		return h[i+1:]
+	}
+	return h
+}
+
+// Targets returns every endpoint found in DNS that accepted a TCP
+// connection, with its role, as scan targets (in discovery order, without
+// duplicates).
+func (r *Report) Targets() []chain.Target {
+	var list chain.TargetList
+	add := func(role chain.Role, p *Probe) {
+		if !p.Reached() || p.Scheme == "http" {
+			return
+		}
+		raw := p.URL()
+		if p.Scheme == "tls" {
+			raw = p.URL()
+		}
+		t, err := chain.ParseTarget(string(role) + " " + raw)
+		if err == nil {
+			list.Add(t)
+		}
+	}
+	for _, s := range r.Autodiscover {
+		for _, p := range s.Probes {
+			add(chain.RoleAutodiscover, p)
+		}
+	}
+	for _, s := range r.Lync {
+		for _, p := range s.Probes {
+			add(chain.RoleLync, p)
+		}
+	}
+	return list.Targets
+}

@@ -1,0 +1,245 @@
+package discover_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/discover"
+	"github.com/trustgap/trustgap/internal/lab"
+	"github.com/trustgap/trustgap/internal/testca"
+)
+
+// world is a loopback internet: a DNS server, and servers for the fixed
+// ports 443 and 80 on distinct 127.0.0.x addresses, all on the same two
+// ephemeral ports that the dialer's PortMap maps 443 and 80 to.
+type world struct {
+	t           *testing.T
+	dns         *lab.DNS
+	https, http int
+	next        int
+	ca          *testca.Cert
+}
+
+func newWorld(t *testing.T) *world {
+	w := &world{t: t, dns: lab.NewDNS(), https: lab.FreePort(), http: lab.FreePort(), next: 2, ca: testca.Root("Contoso Root CA")}
+	t.Cleanup(w.dns.Close)
+	return w
+}
+
+func (w *world) ip() string {
+	w.next++
+	return "127.0.0." + strconv.Itoa(w.next)
+}
+
+// site serves HTTPS for name (certificate for names, h answering; nil h
+// answers 401) on a new loopback address, and points name at it in DNS.
+func (w *world) site(name string, h http.Handler, names ...string) string {
+	ip := w.ip()
+	s, err := lab.TLSAt(net.JoinHostPort(ip, strconv.Itoa(w.https)), testca.TLSCert(testca.Leaf(w.ca, names...)), lab.TLSOptions{Handler: h})
+	if err != nil {
+		w.t.Skipf("cannot listen on %s (loopback aliases are Linux-only): %v", ip, err)
+	}
+	w.t.Cleanup(s.Close)
+	w.dns.A(name, ip)
+	return ip
+}
+
+func (w *world) redirector(name, location string) {
+	ip := w.ip()
+	s, err := lab.HTTPAt(net.JoinHostPort(ip, strconv.Itoa(w.http)), http.RedirectHandler(location, http.StatusFound))
+	if err != nil {
+		w.t.Skipf("cannot listen on %s: %v", ip, err)
+	}
+	w.t.Cleanup(s.Close)
+	w.dns.A(name, ip)
+}
+
+func (w *world) run(domain, sip string) *discover.Report {
+	d := &chain.Dialer{Timeout: 2 * time.Second, PortMap: map[int]int{443: w.https, 80: w.http},
+		Resolver: &chain.DNSResolver{Server: w.dns.Addr, Timeout: 500 * time.Millisecond}}
+	return discover.Run(context.Background(), discover.Options{Domain: domain, SIPDomain: sip, Dialer: d, Resolver: d.Resolver, Timeout: 2 * time.Second})
+}
+
+func oks(steps []*discover.Step) string {
+	var s []string
+	for _, st := range steps {
+		if st.OK {
+			s = append(s, strconv.Itoa(st.N))
+		}
+	}
+	return strings.Join(s, ",")
+}
+
+func codes(r *discover.Report) string {
+	var s []string
+	for _, f := range r.Findings {
+		s = append(s, f.Code+"/"+string(f.Severity))
+	}
+	return strings.Join(s, " ")
+}
+
+var webSite = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>Welcome to Contoso</html>")) })
+
+func TestStep1(t *testing.T) {
+	w := newWorld(t)
+	w.site("contoso.test", nil, "contoso.test", "autodiscover.contoso.test")
+	r := w.run("contoso.test", "")
+	if r.Verdict != "clients find Autodiscover at step 1: https://contoso.test/autodiscover/autodiscover.xml" {
+		t.Errorf("verdict %q", r.Verdict)
+	}
+	if codes(r) != "" || r.Failed() {
+		t.Errorf("findings %q", codes(r))
+	}
+	p := r.Autodiscover[0].Probes[0]
+	if p.DNS != "ok" || p.Connect != "ok" || !p.TLS.NamesCover || p.HTTP.Status != 401 {
+		t.Errorf("probe %+v", p)
+	}
+}
+
+func TestStep2AfterPublicWebSiteOnBareDomain(t *testing.T) {
+	w := newWorld(t)
+	w.site("contoso.test", webSite, "www.contoso.test") // the public web site
+	w.site("autodiscover.contoso.test", nil, "autodiscover.contoso.test")
+	r := w.run("contoso.test", "")
+	if got := oks(r.Autodiscover); got != "2" {
+		t.Errorf("steps that work: %q, want 2", got)
+	}
+	if !strings.Contains(r.Verdict, "step 2") {
+		t.Errorf("verdict %q", r.Verdict)
+	}
+	if codes(r) != "autodiscover-name-mismatch/warning" {
+		t.Errorf("findings %q", codes(r))
+	}
+	if !strings.Contains(r.Findings[0].Message, "www.contoso.test, not contoso.test") {
+		t.Errorf("message %q", r.Findings[0].Message)
+	}
+	if !strings.Contains(r.Autodiscover[0].Outcome, "HTTP 200 but not Autodiscover") {
+		t.Errorf("step 1 outcome %q", r.Autodiscover[0].Outcome)
+	}
+}
+
+func TestStep3Redirect(t *testing.T) {
+	for _, tc := range []struct {
+		name, target string
+		certNames    []string
+		ok           bool
+		codes        string
+	}{
+		{"good target", "mail.contoso.test", []string{"mail.contoso.test"}, true, "endpoint-failed/warning autodiscover-redirect/info"},
+		{"mismatched target", "mail.contoso.test", []string{"owa.contoso.test"}, false, "endpoint-failed/warning autodiscover-name-mismatch/warning autodiscover-not-found/error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.site(tc.target, nil, tc.certNames...)
+			w.redirector("autodiscover.contoso.test", "https://"+tc.target+"/Autodiscover/Autodiscover.xml")
+			r := w.run("contoso.test", "")
+			s3 := r.Autodiscover[2]
+			if s3.OK != tc.ok || s3.Redirect != "https://"+tc.target+"/Autodiscover/Autodiscover.xml" || len(s3.Probes) != 2 {
+				t.Errorf("step 3: ok=%v redirect=%q probes=%d", s3.OK, s3.Redirect, len(s3.Probes))
+			}
+			// Step 2's host exists (it serves the redirect) but has no HTTPS.
+			if got := r.Autodiscover[1].Probes[0].Connect; got != "refused" {
+				t.Errorf("step 2 connect %q, want refused", got)
+			}
+			if got := codes(r); got != tc.codes {
+				t.Errorf("findings %q, want %q", codes(r), tc.codes)
+			}
+		})
+	}
+}
+
+func TestStep4SRV(t *testing.T) {
+	w := newWorld(t)
+	w.dns.A("dead.contoso.test", "127.0.0.250") // nothing listens there
+	w.site("mail.contoso.test", nil, "mail.contoso.test")
+	w.dns.SRV("_autodiscover._tcp.contoso.test", 10, 0, 443, "backup.contoso.test")
+	w.dns.SRV("_autodiscover._tcp.contoso.test", 0, 10, 443, "mail.contoso.test")
+	w.dns.SRV("_autodiscover._tcp.contoso.test", 0, 50, 443, "dead.contoso.test")
+	r := w.run("contoso.test", "")
+	s4 := r.Autodiscover[3]
+	var order []string
+	for _, rec := range s4.SRV {
+		order = append(order, rec.Target)
+	}
+	if diff := cmp.Diff([]string{"dead.contoso.test", "mail.contoso.test", "backup.contoso.test"}, order); diff != "" {
+		t.Errorf("SRV order (-want +got):\n%s", diff)
+	}
+	if !s4.OK || len(s4.Probes) != 2 || !strings.Contains(r.Verdict, "step 4") {
+		t.Errorf("step 4: ok=%v probes=%d verdict=%q", s4.OK, len(s4.Probes), r.Verdict)
+	}
+	if !strings.Contains(codes(r), "endpoint-failed/error") {
+		t.Errorf("the dead SRV target should be an endpoint-failed error: %q", codes(r))
+	}
+}
+
+func TestDNSFailuresKeptApart(t *testing.T) {
+	w := newWorld(t)
+	w.dns.ServFail("autodiscover.contoso.test").Drop("_autodiscover._tcp.contoso.test")
+	r := w.run("contoso.test", "")
+	got := []string{r.Autodiscover[0].Probes[0].DNS, r.Autodiscover[1].Probes[0].DNS}
+	if diff := cmp.Diff([]string{"nxdomain", "servfail"}, got); diff != "" {
+		t.Errorf("dns outcomes (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.Autodiscover[3].Outcome, "timed out") {
+		t.Errorf("SRV step outcome %q, want a timeout", r.Autodiscover[3].Outcome)
+	}
+	if codes(r) != "autodiscover-not-found/error" || !r.Failed() {
+		t.Errorf("findings %q", codes(r))
+	}
+	if !strings.Contains(r.Findings[0].Fix, "autodiscover.contoso.test") || !strings.Contains(r.Findings[0].Fix, "_autodiscover._tcp.contoso.test") {
+		t.Errorf("fix should name the records to create: %s", r.Findings[0].Fix)
+	}
+}
+
+func TestLyncOrder(t *testing.T) {
+	w := newWorld(t)
+	w.site("autodiscover.fabrikam.test", nil, "autodiscover.fabrikam.test")
+	w.site("lyncdiscover.contoso.test", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.Write([]byte(`{"_links":{}}`))
+	}), "lyncdiscover.contoso.test")
+	w.site("pool.lync.fabrikam.test", nil, "pool.lync.fabrikam.test")
+	w.dns.SRV("_sipinternaltls._tcp.contoso.test", 0, 0, 443, "pool.lync.fabrikam.test")
+	r := w.run("fabrikam.test", "contoso.test")
+	var whats []string
+	for _, s := range r.Lync {
+		whats = append(whats, s.What)
+	}
+	want := []string{
+		"https://lyncdiscoverinternal.contoso.test/", "http://lyncdiscoverinternal.contoso.test/",
+		"https://lyncdiscover.contoso.test/", "http://lyncdiscover.contoso.test/",
+		"SRV _sipinternaltls._tcp.contoso.test", "SRV _sip._tls.contoso.test",
+		"sipinternal.contoso.test:5061 then :443", "sip.contoso.test:5061 then :443", "sipexternal.contoso.test:5061 then :443",
+	}
+	if diff := cmp.Diff(want, whats); diff != "" {
+		t.Errorf("Lync order (-want +got):\n%s", diff)
+	}
+	if r.LyncVerdict != "clients find Lync at step 3: https://lyncdiscover.contoso.test/" {
+		t.Errorf("lync verdict %q", r.LyncVerdict)
+	}
+	c := codes(r)
+	for _, want := range []string{"srv-target-outside-domain/warning", "trust-model-data/warning"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("findings %q lack %s", c, want)
+		}
+	}
+	var targets []string
+	for _, tg := range r.Targets() {
+		targets = append(targets, string(tg.Role)+" "+tg.Raw)
+	}
+	wantT := []string{
+		"autodiscover https://autodiscover.fabrikam.test/autodiscover/autodiscover.xml",
+		"lync https://lyncdiscover.contoso.test/",
+		"lync pool.lync.fabrikam.test:443",
+	}
+	if diff := cmp.Diff(wantT, targets); diff != "" {
+		t.Errorf("targets (-want +got):\n%s", diff)
+	}
+}
