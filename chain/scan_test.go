@@ -453,3 +453,79 @@ func TestOutputKeepsInputOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestGiantChainIsCut(t *testing.T) {
+	p := newPKI("Contoso")
+	var extras []*x509.Certificate
+	for i := 0; i < 200; i++ {
+		extras = append(extras, p.inter.Cert)
+	}
+	e := newEnv(t, p.root.Cert)
+	e.serve("big.test", 443, testca.Leaf(p.inter, "big.test"), extras, lab.TLSOptions{})
+	// 200 copies of the intermediate fit in crypto/tls's handshake limit;
+	// trustgap keeps the first MaxPresented and builds from them.
+	r := e.scan("big.test")[0]
+	wantCodes(t, r, "")
+	if got := sources(r); got != "big.test@server Contoso Issuing CA@server Contoso Root CA@store" {
+		t.Errorf("chain %q", got)
+	}
+
+	// Far past the limit (about 4 MB of certificates): the handshake is
+	// refused, reported as a handshake failure.
+	huge := testca.New(testca.Options{CN: "huge", IsCA: true, DNSNames: bigNames(2000)}, p.root)
+	var many []*x509.Certificate
+	for i := 0; i < 40; i++ {
+		many = append(many, huge.Cert)
+	}
+	e.serve("huge.test", 443, testca.Leaf(p.inter, "huge.test"), many, lab.TLSOptions{})
+	r = e.scan("huge.test")[0]
+	wantCodes(t, r, "handshake-failure/error")
+}
+
+func bigNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "name-" + strconv.Itoa(i) + ".padding.example.test"
+	}
+	return out
+}
+
+// BenchmarkScan scans 1000 distinct targets served by 4 loopback servers,
+// with a shared AIA cache; it reports allocated bytes per target.
+func BenchmarkScan(b *testing.B) {
+	root := testca.Root("Bench Root")
+	inter := testca.Intermediate("Bench Issuing", root)
+	aia := lab.Files(map[string][]byte{"/i.crt": inter.Cert.Raw})
+	defer aia.Close()
+	pins := chain.Pins{"pki.bench.test:80": aia.Addr}
+	var servers []*lab.Server
+	for i := 0; i < 4; i++ {
+		leaf := testca.New(testca.Options{CN: "*.bench.test", DNSNames: []string{"*.bench.test"}, IssuingURL: "http://pki.bench.test/i.crt"}, inter)
+		s := lab.TLS(testca.TLSCert(leaf), lab.TLSOptions{})
+		defer s.Close()
+		servers = append(servers, s)
+	}
+	var targets []chain.Target
+	for i := 0; i < 1000; i++ {
+		n := "h" + strconv.Itoa(i) + ".bench.test"
+		pins[n+":443"] = servers[i%4].Addr
+		t, _ := chain.ParseTarget(n)
+		targets = append(targets, t)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d := &chain.Dialer{Pins: pins, Timeout: 5 * time.Second}
+		s := &chain.Scanner{Dialer: d, AIA: chain.NewAIA(d), Store: chain.NewCertSet(root.Cert), Now: testca.Epoch, Concurrency: 64}
+		n := 0
+		if err := s.Scan(context.Background(), targets, func(r *chain.Result) error {
+			if !r.Trusted {
+				b.Fatalf("%s: not trusted: %v", r.Target.Raw, r.Findings)
+			}
+			n++
+			return nil
+		}); err != nil || n != len(targets) {
+			b.Fatal(err, n)
+		}
+	}
+}

@@ -66,7 +66,9 @@ func demoRun(ctx context.Context, o *DemoOptions) error {
 	flags := &scan.Flags{Roots: []string{"mozilla"}, Concurrency: 8, Format: o.Format}
 	flags.Net.Timeout = 5 * time.Second
 	// The demo's bundle is disposable: it replaces the last demo's.
-	flags.Bundle = scan.BundleFlags{Dir: o.Bundle, Force: true}
+	if o.Bundle != "" {
+		flags.Bundle = scan.BundleFlags{Dir: o.Bundle, Force: true}
+	}
 	p, err := flags.Prepare(o.IO, func() time.Time { return now }, o.Version)
 	if err != nil {
 		return err

@@ -1,0 +1,69 @@
+package scan
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/trustgap/trustgap/cmd/cmdutil"
+)
+
+func TestNewCmdScanFlags(t *testing.T) {
+	ios, _, _, _ := cmdutil.Test()
+	f := &cmdutil.Factory{IO: ios, Now: time.Now}
+	var got *ScanOptions
+	c := NewCmdScan(f, func(_ context.Context, o *ScanOptions) error { got = o; return nil })
+	c.SetArgs([]string{"-f", "a.txt", "--targets", "-", "--roots", "system", "--roots", "r.sst", "--dns", "127.0.0.1:53",
+		"--resolve", "a:443:127.0.0.1", "--timeout", "3s", "-c", "8", "--no-aia", "--now", "2026-01-02T03:04:05Z",
+		"--format", "jsonl", "-v", "--bundle", "out", "--force", "--include-self-signed", "x.test", "lync y.test"})
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := Flags{
+		Roots: []string{"system", "r.sst"}, Concurrency: 8, NoAIA: true, At: "2026-01-02T03:04:05Z", Format: "jsonl", Verbose: true,
+		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true},
+	}
+	want.Net.DNS, want.Net.Resolve, want.Net.Timeout = "127.0.0.1:53", []string{"a:443:127.0.0.1"}, 3*time.Second
+	if diff := cmp.Diff(want, got.Flags); diff != "" {
+		t.Errorf("flags (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a.txt", "-"}, got.TargetFiles); diff != "" {
+		t.Errorf("target files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"x.test", "lync y.test"}, got.Args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	ios, _, _, _ := cmdutil.Test()
+	var got *ScanOptions
+	c := NewCmdScan(&cmdutil.Factory{IO: ios, Now: time.Now}, func(_ context.Context, o *ScanOptions) error { got = o; return nil })
+	c.SetArgs([]string{"x.test"})
+	if err := c.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Concurrency != 64 || got.Net.Timeout != 10*time.Second || got.Format != "text" || got.NoAIA || len(got.Roots) != 0 {
+		t.Errorf("defaults: %+v", got.Flags)
+	}
+}
+
+func TestPrepareRejects(t *testing.T) {
+	ios, _, _, _ := cmdutil.Test()
+	for _, tc := range []struct {
+		f    Flags
+		want string
+	}{
+		{Flags{Format: "xml", Concurrency: 1}, `unknown --format "xml"`},
+		{Flags{Format: "text", Concurrency: 0}, "--concurrency must be at least 1"},
+		{Flags{Format: "text", Concurrency: 1, Bundle: BundleFlags{Force: true}}, "--force and --include-self-signed go with --bundle DIR"},
+	} {
+		tc.f.Net.Timeout = time.Second
+		_, err := tc.f.Prepare(ios, time.Now, "v")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || cmdutil.ExitCode(err) != 2 {
+			t.Errorf("%+v: got %v, want %q and exit 2", tc.f, err, tc.want)
+		}
+	}
+}
