@@ -325,6 +325,12 @@ func (d *Dialer) Resolve(ctx context.Context, host string, port int) ([]string, 
 	if res == nil {
 		res = SystemResolver{}
 	}
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	ips, err := res.LookupIP(ctx, host)
 	if err != nil {
 		return nil, err
