@@ -2,10 +2,12 @@ package chain_test
 
 import (
 	"context"
+	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -390,6 +392,18 @@ func TestWeakKeyAndSignature(t *testing.T) {
 	}
 }
 
+func TestWeakECKey(t *testing.T) {
+	root := testca.Root("Root CA")
+	inter := testca.New(testca.Options{CN: "P-224 Issuing CA", IsCA: true, Curve: elliptic.P224()}, root)
+	e := newEnv(t, root.Cert)
+	e.serve("ec.test", 443, testca.Leaf(inter, "ec.test"), []*x509.Certificate{inter.Cert}, lab.TLSOptions{})
+	r := e.scan("ec.test")[0]
+	wantCodes(t, r, "weak-key/warning")
+	if f := findMsg(t, r, "weak-key"); !strings.Contains(f.Message, "P-224 Issuing CA") || !strings.Contains(f.Message, "224-bit EC key") {
+		t.Errorf("weak-key message: %s", f.Message)
+	}
+}
+
 func TestClientCertificateRequired(t *testing.T) {
 	p := newPKI("Contoso")
 	e := newEnv(t, p.root.Cert)
@@ -490,42 +504,78 @@ func bigNames(n int) []string {
 	return out
 }
 
-// BenchmarkScan scans 1000 distinct targets served by 4 loopback servers,
-// with a shared AIA cache; it reports allocated bytes per target.
-func BenchmarkScan(b *testing.B) {
-	root := testca.Root("Bench Root")
-	inter := testca.Intermediate("Bench Issuing", root)
+// benchLab serves n distinct names from 4 loopback servers, with an AIA
+// server for the intermediate they do not send.
+func benchLab(b *testing.B, n int) (targets []chain.Target, pins chain.Pins, root *x509.Certificate) {
+	r := testca.Root("Bench Root")
+	inter := testca.Intermediate("Bench Issuing", r)
 	aia := lab.Files(map[string][]byte{"/i.crt": inter.Cert.Raw})
-	defer aia.Close()
-	pins := chain.Pins{"pki.bench.test:80": aia.Addr}
+	b.Cleanup(aia.Close)
+	pins = chain.Pins{"pki.bench.test:80": aia.Addr}
 	var servers []*lab.Server
 	for i := 0; i < 4; i++ {
 		leaf := testca.New(testca.Options{CN: "*.bench.test", DNSNames: []string{"*.bench.test"}, IssuingURL: "http://pki.bench.test/i.crt"}, inter)
 		s := lab.TLS(testca.TLSCert(leaf), lab.TLSOptions{})
-		defer s.Close()
+		b.Cleanup(s.Close)
 		servers = append(servers, s)
 	}
-	var targets []chain.Target
-	for i := 0; i < 1000; i++ {
-		n := "h" + strconv.Itoa(i) + ".bench.test"
-		pins[n+":443"] = servers[i%4].Addr
-		t, _ := chain.ParseTarget(n)
+	for i := 0; i < n; i++ {
+		name := "h" + strconv.Itoa(i) + ".bench.test"
+		pins[name+":443"] = servers[i%4].Addr
+		t, _ := chain.ParseTarget(name)
 		targets = append(targets, t)
 	}
+	return targets, pins, r.Cert
+}
+
+func benchScan(b *testing.B, targets []chain.Target, pins chain.Pins, root *x509.Certificate, each func(int)) {
+	d := &chain.Dialer{Pins: pins, Timeout: 5 * time.Second}
+	s := &chain.Scanner{Dialer: d, AIA: chain.NewAIA(d), Store: chain.NewCertSet(root), Now: testca.Epoch, Concurrency: 64}
+	n := 0
+	if err := s.Scan(context.Background(), targets, func(r *chain.Result) error {
+		if !r.Trusted {
+			b.Fatalf("%s: not trusted: %v", r.Target.Raw, r.Findings)
+		}
+		n++
+		if each != nil {
+			each(n)
+		}
+		return nil
+	}); err != nil || n != len(targets) {
+		b.Fatal(err, n)
+	}
+}
+
+// BenchmarkScan scans 1000 distinct targets served by 4 loopback servers,
+// with a shared AIA cache.
+func BenchmarkScan(b *testing.B) {
+	targets, pins, root := benchLab(b, 1000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d := &chain.Dialer{Pins: pins, Timeout: 5 * time.Second}
-		s := &chain.Scanner{Dialer: d, AIA: chain.NewAIA(d), Store: chain.NewCertSet(root.Cert), Now: testca.Epoch, Concurrency: 64}
-		n := 0
-		if err := s.Scan(context.Background(), targets, func(r *chain.Result) error {
-			if !r.Trusted {
-				b.Fatalf("%s: not trusted: %v", r.Target.Raw, r.Findings)
+		benchScan(b, targets, pins, root, nil)
+	}
+}
+
+// BenchmarkScanMemory reports the peak live heap while scanning 1000 and
+// 10000 targets: with results streamed out it should not grow with the
+// list. Run it with -benchtime 1x.
+func BenchmarkScanMemory(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			targets, pins, root := benchLab(b, n)
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				var peak uint64
+				benchScan(b, targets, pins, root, func(done int) {
+					if done%250 == 0 {
+						var m runtime.MemStats
+						runtime.ReadMemStats(&m)
+						peak = max(peak, m.HeapInuse)
+					}
+				})
+				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			}
-			n++
-			return nil
-		}); err != nil || n != len(targets) {
-			b.Fatal(err, n)
-		}
+		})
 	}
 }

@@ -189,9 +189,18 @@ func (pl *Planner) Add(tr *chain.TargetReport) error {
 		if err != nil {
 			return err
 		}
-		// Only a true root: self-signed by signature.
-		if chain.IsSelfSigned(c) {
-			pl.put(&pl.items, c, StoreRoot, false, Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeUntrustedRoot})
+		// Only a true root: self-signed by signature, and a CA (or a v1
+		// certificate, which cannot say). A self-signed end entity at the
+		// top of a chain is treated like a self-signed leaf.
+		r := Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeUntrustedRoot}
+		switch {
+		case !chain.IsSelfSigned(c):
+		case c.IsCA || c.Version == 1:
+			pl.put(&pl.items, c, StoreRoot, false, r)
+		case pl.IncludeSelfSigned:
+			pl.put(&pl.items, c, StoreRoot, true, r)
+		default:
+			pl.put(&pl.leftOut, c, StoreRoot, true, r)
 		}
 	}
 	if has[chain.CodeIncomplete] {

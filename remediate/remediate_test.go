@@ -130,6 +130,17 @@ func TestPlanNeverPutsIntermediateInRoot(t *testing.T) {
 	if p := plan(t, []chain.TargetReport{bad}, true); !p.Empty() {
 		t.Errorf("a non-self-signed certificate was planned: %v", storeOf(p))
 	}
+	// A self-signed end entity at the top of a longer chain is no root:
+	// left out unless self-signed certificates are asked for.
+	ee := testca.New(testca.Options{CN: "Not A CA"}, nil)
+	odd := report("y.test", chain.RoleEWS, false,
+		[]chain.Link{ln(testca.Leaf(ee, "y.test").Cert, chain.FromServer), ln(ee.Cert, chain.FromServer)}, true, "untrusted-root")
+	if p := plan(t, []chain.TargetReport{odd}, false); !p.Empty() || len(p.LeftOut) != 1 {
+		t.Errorf("non-CA root: items %v, left out %d", storeOf(p), len(p.LeftOut))
+	}
+	if p := plan(t, []chain.TargetReport{odd}, true); len(p.Items) != 1 || !p.Items[0].SelfSignedLeaf {
+		t.Errorf("non-CA root with --include-self-signed: %v", storeOf(p))
+	}
 	// A tampered der field is refused.
 	bad = f.reports[0]
 	bad.Root = &chain.RootReport{CertReport: bad.Root.CertReport}

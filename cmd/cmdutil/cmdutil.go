@@ -28,9 +28,9 @@ func System() *IOStreams {
 	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 		io.outTTY = true
+		io.noColor = !enableVT(os.Stdout)
 	}
-	_, io.noColor = os.LookupEnv("NO_COLOR")
-	if os.Getenv("TERM") == "dumb" {
+	if _, set := os.LookupEnv("NO_COLOR"); set || os.Getenv("TERM") == "dumb" {
 		io.noColor = true
 	}
 	return io

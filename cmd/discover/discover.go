@@ -71,6 +71,9 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 			return err
 		}
 	}
+	if !o.Scan && o.ScanFlags.Bundle.Dir != "" {
+		return cmdutil.FlagErrorf("--bundle goes with --scan")
+	}
 	allowed := []string{"text", "json", "targets"}
 	if o.Scan {
 		allowed = []string{"text", "json", "jsonl"}

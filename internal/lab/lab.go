@@ -96,7 +96,6 @@ func Silent() *Server {
 	}
 	var mu sync.Mutex
 	var conns []net.Conn
-	done := make(chan struct{})
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -110,7 +109,6 @@ func Silent() *Server {
 		}
 	}()
 	return newServer(ln.Addr().String(), func() {
-		close(done)
 		ln.Close()
 		mu.Lock()
 		for _, c := range conns {

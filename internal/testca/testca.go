@@ -44,6 +44,8 @@ type Options struct {
 	NotAfter  time.Time // zero: Epoch plus two years
 	// RSABits selects an RSA key of that size instead of P-256.
 	RSABits int
+	// Curve selects another curve than P-256.
+	Curve elliptic.Curve
 	// SigAlg overrides the signature algorithm (for example x509.SHA1WithRSA).
 	SigAlg x509.SignatureAlgorithm
 	// Key reuses an existing key (re-keyed or cross-signed CAs share keys).
@@ -63,7 +65,11 @@ func New(o Options, issuer *Cert) *Cert {
 		if o.RSABits > 0 {
 			key, err = rsa.GenerateKey(rand.Reader, o.RSABits)
 		} else {
-			key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			curve := o.Curve
+			if curve == nil {
+				curve = elliptic.P256()
+			}
+			key, err = ecdsa.GenerateKey(curve, rand.Reader)
 		}
 		if err != nil {
 			panic(err)
