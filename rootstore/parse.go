@@ -170,7 +170,7 @@ const PolicyKey = `Software\Policies\Microsoft\SystemCertificates`
 func (d *Decoded) pol(data []byte) error {
 	entries, err := winfmt.DecodePol(data)
 	if err != nil && len(entries) == 0 {
-		return fmt.Errorf("Registry.pol: %v", err)
+		return fmt.Errorf("reading Registry.pol: %v", err)
 	}
 	if err != nil {
 		d.Skipped = append(d.Skipped, fmt.Sprintf("Registry.pol truncated: %v", err))

@@ -180,7 +180,7 @@ func TestLoadErrors(t *testing.T) {
 		{"hello", "not PEM, DER, PKCS#7, a serialized store (.sst) or Registry.pol"},
 		{"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "holds no certificate"},
 		{"\x00\x00\x00\x00CERT\x20\x00\x00\x00\x01\x00\x00\x00\xff\xff\x00\x00", "serialized store: element 1: element 0x20 claims 65535 bytes"},
-		{"PReg\x01\x00\x00\x00[\x00", "Registry.pol: entry 1"},
+		{"PReg\x01\x00\x00\x00[\x00", "reading Registry.pol: entry 1"},
 		{"", "not PEM"},
 	} {
 		p := write(t, dir, "f", []byte(tc.data))
