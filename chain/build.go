@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"errors"
+
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
 // Source says where a certificate of a built chain came from.
@@ -130,30 +131,10 @@ func (s *CertSet) All() []*x509.Certificate {
 }
 
 // IsSelfSigned reports whether c names itself as issuer and its signature
-// verifies with its own key. An issuer == subject comparison alone is not
-// enough: a re-keyed or cross-certified CA can share its name with its issuer.
-func IsSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && signedBy(c, c)
-}
+// verifies with its own key (see [certutil.IsSelfSigned]).
+func IsSelfSigned(c *x509.Certificate) bool { return certutil.IsSelfSigned(c) }
 
-// signedBy reports whether parent's key verifies child's signature.
-// x509.Certificate.CheckSignature is used rather than CheckSignatureFrom so
-// that SHA-1 signatures (old Exchange and CA certificates) are still checked:
-// weak algorithms are findings, not broken links.
-func signedBy(child, parent *x509.Certificate) bool {
-	err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
-	if err == nil {
-		return true
-	}
-	// MD5 and MD2 signatures cannot be checked by crypto/x509. Accept the
-	// link when names and key identifiers agree, so the chain is still built
-	// and the weak signature reported.
-	var ia x509.InsecureAlgorithmError
-	if errors.As(err, &ia) {
-		return len(child.AuthorityKeyId) > 0 && bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
-	}
-	return false
-}
+var signedBy = certutil.SignedBy
 
 // Builder builds chains from presented certificates, AIA and trust anchors.
 type Builder struct {

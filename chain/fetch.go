@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
 // FailureCode classifies why a target's chain could not be fetched. The
@@ -49,22 +51,8 @@ type Presented struct {
 }
 
 // MaxPresented bounds how many certificates a server may present; the rest
-// are ignored. (crypto/tls already bounds the handshake message size.)
-const MaxPresented = 32
-
-// allCipherSuites offers every suite Go implements, legacy ones included:
-// trustgap only reads certificates, and Lync 2010 era servers may offer
-// nothing newer.
-func allCipherSuites() []uint16 {
-	var ids []uint16
-	for _, s := range tls.CipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	return ids
-}
+// are ignored.
+const MaxPresented = certutil.MaxPresented
 
 // Fetch connects to host:port and returns the certificates the server
 // presents, whatever their validity. Verification is trustgap's job, not the
@@ -81,16 +69,16 @@ func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, 
 	if err != nil {
 		var de *DNSError
 		var ce *ConnectError
+		a := ""
+		if errors.As(err, &ce) {
+			a = ce.Addr
+		}
 		switch {
 		case errors.As(err, &de):
 			return nil, &FetchError{Code: DNSFailure, Host: host, Err: err}
-		case errors.As(err, &ce) && ce.Timeout, errors.Is(err, context.DeadlineExceeded):
-			return nil, &FetchError{Code: Timeout, Host: host, Addr: ce.Addr, Err: err}
+		case ce != nil && ce.Timeout, errors.Is(err, context.DeadlineExceeded):
+			return nil, &FetchError{Code: Timeout, Host: host, Addr: a, Err: err}
 		default:
-			a := ""
-			if ce != nil {
-				a = ce.Addr
-			}
 			return nil, &FetchError{Code: ConnectFailure, Host: host, Addr: a, Err: err}
 		}
 	}
@@ -99,36 +87,7 @@ func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, 
 		return nil, &FetchError{Code: ConnectFailure, Host: host, Addr: addr, Err: err}
 	}
 	var captured []*x509.Certificate
-	var parseErr error
-	cfg := &tls.Config{
-		InsecureSkipVerify: true, // we verify ourselves, after capturing the chain
-		MinVersion:         tls.VersionTLS10,
-		CipherSuites:       allCipherSuites(),
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			for i, der := range raw {
-				if i == MaxPresented {
-					break
-				}
-				c, err := x509.ParseCertificate(der)
-				if err != nil {
-					if i == 0 {
-						parseErr = fmt.Errorf("server certificate does not parse: %v", err)
-						return parseErr
-					}
-					continue // an unparsable extra is ignored like any extra
-				}
-				captured = append(captured, c)
-			}
-			return nil
-		},
-		// Answer a client certificate request with no certificate.
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return &tls.Certificate{}, nil
-		},
-	}
-	if net.ParseIP(host) == nil {
-		cfg.ServerName = host
-	}
+	cfg := certutil.CaptureTLS(host, &captured)
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -140,9 +99,6 @@ func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, 
 	}
 	if herr == nil {
 		herr = errors.New("server presented no certificate")
-	}
-	if parseErr != nil {
-		herr = parseErr
 	}
 	var ne net.Error
 	if errors.As(herr, &ne) && ne.Timeout() || errors.Is(herr, context.DeadlineExceeded) || errors.Is(herr, os.ErrDeadlineExceeded) {

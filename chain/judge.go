@@ -3,13 +3,13 @@ package chain
 import (
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"strings"
 	"time"
+
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
 // Severity ranks a finding. Any error-severity finding makes the run exit 1.
@@ -94,21 +94,10 @@ type Judge struct {
 }
 
 // Thumbprint is the upper-case hex SHA-1 of c, as Windows shows it.
-func Thumbprint(c *x509.Certificate) string {
-	s := sha1.Sum(c.Raw)
-	return strings.ToUpper(hex.EncodeToString(s[:]))
-}
+func Thumbprint(c *x509.Certificate) string { return certutil.Thumbprint(c) }
 
 // Name is a short display name of c's subject: its CN when it has one.
-func Name(c *x509.Certificate) string {
-	if c.Subject.CommonName != "" {
-		return "CN=" + c.Subject.CommonName
-	}
-	if s := c.Subject.String(); s != "" {
-		return s
-	}
-	return "(empty subject)"
-}
+func Name(c *x509.Certificate) string { return certutil.Name(c) }
 
 func describe(c *x509.Certificate) string {
 	return fmt.Sprintf("%q (SHA-1 %s)", Name(c), Thumbprint(c))
@@ -324,16 +313,12 @@ func matchName(pattern, host string) bool {
 const maxNamesShown = 6
 
 func certNames(c *x509.Certificate) string {
-	var names []string
-	names = append(names, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
+	names := certutil.Names(c)
 	if len(names) == 0 {
-		if c.Subject.CommonName == "" {
-			return "no name"
-		}
-		return c.Subject.CommonName + " (CN, no SANs)"
+		return "no name"
+	}
+	if len(c.DNSNames) == 0 && len(c.IPAddresses) == 0 {
+		return names[0] + " (CN, no SANs)"
 	}
 	more := ""
 	if len(names) > maxNamesShown {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
 // maxBody bounds how much of an HTTP answer is read.
@@ -114,32 +115,14 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 	conn.SetDeadline(time.Now().Add(pr.timeout))
 	var rw io.ReadWriter = conn
 	if scheme != "http" {
-		cfg := &tls.Config{
-			InsecureSkipVerify: true, // judged below, after capture
-			MinVersion:         tls.VersionTLS10,
-			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-				for i, der := range raw {
-					if i == chain.MaxPresented {
-						break
-					}
-					if c, err := x509.ParseCertificate(der); err == nil {
-						p.certs = append(p.certs, c)
-					}
-				}
-				return nil
-			},
-			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &tls.Certificate{}, nil },
-		}
-		if net.ParseIP(host) == nil {
-			cfg.ServerName = host
-		}
+		cfg := certutil.CaptureTLS(host, &p.certs)
 		tc := tls.Client(conn, cfg)
 		herr := tc.HandshakeContext(ctx)
 		if len(p.certs) > 0 {
 			leaf := p.certs[0]
 			p.TLS = &TLSInfo{
 				Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(), SHA1: strings.ToLower(chain.Thumbprint(leaf)),
-				Names: certNames(leaf), NamesCover: chain.NameCovers(leaf, host), SelfSigned: chain.IsSelfSigned(leaf), Handshake: "ok",
+				Names: certutil.Names(leaf), NamesCover: chain.NameCovers(leaf, host), SelfSigned: chain.IsSelfSigned(leaf), Handshake: "ok",
 			}
 		}
 		if herr != nil {
@@ -172,15 +155,4 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 	p.HTTP = &HTTPInfo{Status: resp.StatusCode, Location: resp.Header.Get("Location"), ContentType: resp.Header.Get("Content-Type"),
 		Autodiscover: strings.Contains(string(body), "<Autodiscover")}
 	return p
-}
-
-func certNames(c *x509.Certificate) []string {
-	names := append([]string{}, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	if len(names) == 0 && c.Subject.CommonName != "" {
-		names = append(names, c.Subject.CommonName)
-	}
-	return names
 }

@@ -2,7 +2,6 @@ package rootstore
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -14,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
 // Audit thresholds (windows-formats.md §6, domain.md §3.9).
@@ -95,17 +96,6 @@ type AuditReport struct {
 // Failed reports whether any finding has error severity.
 func (a *AuditReport) Failed() bool { return a.Summary.Errors > 0 }
 
-func name(c *x509.Certificate) string {
-	if c.Subject.CommonName != "" {
-		return "CN=" + c.Subject.CommonName
-	}
-	return c.Subject.String()
-}
-
-func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
-}
-
 // AuditStore checks the roots of s as a Windows Root store, judging validity
 // at now.
 func AuditStore(s *Store, now time.Time) *AuditReport {
@@ -116,16 +106,16 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 		c := r.Cert
 		s256 := sha256.Sum256(c.Raw)
 		ra := RootAudit{
-			Subject: c.Subject.String(), Issuer: c.Issuer.String(), SHA1: strings.ToLower(thumb(c)), SHA256: hex.EncodeToString(s256[:]),
+			Subject: c.Subject.String(), Issuer: c.Issuer.String(), SHA1: strings.ToLower(certutil.Thumbprint(c)), SHA256: hex.EncodeToString(s256[:]),
 			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
 			Source: r.Source, Public: IsPublic(c), Findings: []Finding{},
 		}
 		add := func(code string, sev Severity, fix, format string, args ...any) {
 			ra.Findings = append(ra.Findings, Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
 		}
-		id := fmt.Sprintf("%q (SHA-1 %s)", name(c), thumb(c))
+		id := fmt.Sprintf("%q (SHA-1 %s)", certutil.Name(c), certutil.Thumbprint(c))
 		size += len(c.RawSubject) + 2
-		if !selfSigned(c) {
+		if !certutil.IsSelfSigned(c) {
 			add(CodeNonSelfSigned, SevError,
 				"move it to Intermediate Certification Authorities (Cert:\\LocalMachine\\CA); find others with Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject }",
 				"%s is in the Root store but is not self-signed (issued by %q): Lync Server 2013 front ends do not start and IIS client authentication fails on Windows Server 2012 and later", id, c.Issuer.String())
@@ -152,7 +142,7 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 			add(CodeDuplicateRoot, SevWarning, "keep one of them: duplicates only add to the trusted issuer list",
 				"%s has the same subject and key as SHA-1 %s", id, first)
 		} else {
-			seen[k] = thumb(c)
+			seen[k] = certutil.Thumbprint(c)
 		}
 		if ra.Public {
 			rep.Summary.Public++

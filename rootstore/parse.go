@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/winfmt"
 	"go.mozilla.org/pkcs7"
 )
@@ -197,7 +198,7 @@ func (d *Decoded) pol(data []byte) error {
 		before := len(d.Entries)
 		d.der(der, i+1, parts[0])
 		if len(d.Entries) > before {
-			if got := thumb(d.Entries[before].Cert); !strings.EqualFold(got, parts[2]) {
+			if got := certutil.Thumbprint(d.Entries[before].Cert); !strings.EqualFold(got, parts[2]) {
 				// Windows skips such an entry (its key must be the SHA-1).
 				d.Entries = d.Entries[:before]
 				d.Skipped = append(d.Skipped, fmt.Sprintf("entry %d: key names thumbprint %s but the certificate's is %s; Windows ignores it", i+1, parts[2], got))

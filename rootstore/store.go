@@ -10,9 +10,7 @@
 package rootstore
 
 import (
-	"crypto/sha1"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -177,11 +175,6 @@ func (s *Store) Certificates() []*x509.Certificate {
 		out[i] = r.Cert
 	}
 	return out
-}
-
-func thumb(c *x509.Certificate) string {
-	sum := sha1.Sum(c.Raw)
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 
 // readPEMFiles reads the certificates of every file that exists among
