@@ -285,7 +285,9 @@ func (r *Report) lync(ctx context.Context, pr *prober, res chain.Resolver) {
 		s := &Step{N: n, What: what, Probes: probes}
 		for _, p := range probes {
 			s.Outcome = outcome(p)
-			if p.TLS != nil && p.TLS.NamesCover && (p.HTTP == nil || p.HTTP.Status < 500) {
+			// SIP endpoints need a covering certificate; lyncdiscover
+			// must also answer 200 (its JSON).
+			if p.TLS != nil && p.TLS.NamesCover && (p.HTTP == nil || p.HTTP.Status == 200) {
 				s.OK = true
 				break
 			}
@@ -360,11 +362,7 @@ func (r *Report) Targets() []chain.Target {
 		if !p.Reached() || p.Scheme == "http" {
 			return
 		}
-		raw := p.URL()
-		if p.Scheme == "tls" {
-			raw = p.URL()
-		}
-		t, err := chain.ParseTarget(string(role) + " " + raw)
+		t, err := chain.ParseTarget(string(role) + " " + p.URL())
 		if err == nil {
 			list.Add(t)
 		}
