@@ -206,6 +206,8 @@ func TestLyncOrder(t *testing.T) {
 		rw.Write([]byte(`{"_links":{}}`))
 	}), "lyncdiscover.contoso.test")
 	w.site("pool.lync.fabrikam.test", nil, "pool.lync.fabrikam.test")
+	// Answers HTTPS with a good certificate but is no Lync endpoint.
+	w.site("lyncdiscoverinternal.contoso.test", http.NotFoundHandler(), "lyncdiscoverinternal.contoso.test")
 	w.dns.SRV("_sipinternaltls._tcp.contoso.test", 0, 0, 443, "pool.lync.fabrikam.test")
 	r := w.run("fabrikam.test", "contoso.test")
 	var whats []string
@@ -220,6 +222,9 @@ func TestLyncOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, whats); diff != "" {
 		t.Errorf("Lync order (-want +got):\n%s", diff)
+	}
+	if r.Lync[0].OK || !strings.Contains(r.Lync[0].Outcome, "HTTP 404") {
+		t.Errorf("a 404 from lyncdiscoverinternal is not Lync: ok=%v %q", r.Lync[0].OK, r.Lync[0].Outcome)
 	}
 	if r.LyncVerdict != "clients find Lync at step 3: https://lyncdiscover.contoso.test/" {
 		t.Errorf("lync verdict %q", r.LyncVerdict)
@@ -236,6 +241,7 @@ func TestLyncOrder(t *testing.T) {
 	}
 	wantT := []string{
 		"autodiscover https://autodiscover.fabrikam.test/autodiscover/autodiscover.xml",
+		"lync https://lyncdiscoverinternal.contoso.test/",
 		"lync https://lyncdiscover.contoso.test/",
 		"lync pool.lync.fabrikam.test:443",
 	}
