@@ -134,8 +134,6 @@ func (s *CertSet) All() []*x509.Certificate {
 // verifies with its own key (see [certutil.IsSelfSigned]).
 func IsSelfSigned(c *x509.Certificate) bool { return certutil.IsSelfSigned(c) }
 
-var signedBy = certutil.SignedBy
-
 // Builder builds chains from presented certificates, AIA and trust anchors.
 type Builder struct {
 	// Store holds the client's trusted roots.
@@ -279,7 +277,7 @@ func (st *buildState) walk(links []Link) {
 				continue
 			}
 			st.checks++
-			if !signedBy(cur, k.c) {
+			if !certutil.SignedBy(cur, k.c) {
 				continue
 			}
 			tried = true

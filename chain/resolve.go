@@ -64,10 +64,10 @@ func (e *DNSError) Unwrap() error { return e.Err }
 
 // SRV is one SRV answer.
 type SRV struct {
-	Target   string
-	Port     int
-	Priority int
-	Weight   int
+	Target   string `json:"target"`
+	Port     int    `json:"port"`
+	Priority int    `json:"priority"`
+	Weight   int    `json:"weight"`
 }
 
 // Resolver looks up addresses and SRV records.

@@ -3,6 +3,7 @@ package remediate_test
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -397,7 +398,7 @@ func TestWriteAtomicAndForce(t *testing.T) {
 	old := readTree(t, dir)
 	var ee *remediate.ExistsError
 	err := remediate.Write(dir, files[:1], false)
-	if err == nil || !asExists(err, &ee) {
+	if !errors.As(err, &ee) {
 		t.Fatalf("second write without force: %v, want ExistsError", err)
 	}
 	if !cmp.Equal(old, readTree(t, dir)) {
@@ -428,10 +429,4 @@ func TestWriteAtomicAndForce(t *testing.T) {
 	if err := remediate.Write(empty, files, false); err != nil {
 		t.Errorf("empty folder: %v", err)
 	}
-}
-
-func asExists(err error, target **remediate.ExistsError) bool {
-	e, ok := err.(*remediate.ExistsError)
-	*target = e
-	return ok
 }

@@ -177,7 +177,7 @@ func (s *Store) Certificates() []*x509.Certificate {
 	return out
 }
 
-// readPEMFiles reads the certificates of every file that exists among
+// readFiles reads the certificates of every file that exists among
 // paths, skipping unreadable ones; used for the system store.
 func readFiles(paths []string) []*x509.Certificate {
 	var out []*x509.Certificate
