@@ -39,7 +39,9 @@ func (l *Lab) pin(name string, port int, s *Server) {
 	l.servers = append(l.servers, s)
 }
 
-// Demo starts the demo lab, with certificates valid around now:
+// Demo starts the demo lab, with certificates valid around now. Keys and
+// serial numbers are derived from fixed seeds, so the same now gives the same
+// certificates, reports and bundles on every run:
 //
 //   - lyncpool.contoso.test:5061, a Lync pool on Contoso's internal CA,
 //     sending its intermediate and asking for a client certificate;
@@ -86,7 +88,7 @@ func Demo(now time.Time, loopbackPorts bool) *Lab {
 
 	nb, na := now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0)
 	ca := func(cn string, issuer *testca.Cert, years int, aiaPath string) *testca.Cert {
-		o := testca.Options{CN: cn, Org: "Contoso", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(years, 0, 0), RSABits: 2048}
+		o := testca.Options{CN: cn, Org: "Contoso", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(years, 0, 0), RSABits: 2048, Seed: "demo " + cn}
 		if aiaPath != "" {
 			o.IssuingURL = aiaBase + aiaPath
 		}
@@ -100,21 +102,21 @@ func Demo(now time.Time, loopbackPorts bool) *Lab {
 	mu.Unlock()
 	leaf := func(issuer *testca.Cert, names ...string) *testca.Cert {
 		return testca.New(testca.Options{CN: names[0], DNSNames: names, NotBefore: nb, NotAfter: na, RSABits: 2048,
-			IssuingURL: aiaBase + aiaPath}, issuer)
+			IssuingURL: aiaBase + aiaPath, Seed: "demo " + names[0]}, issuer)
 	}
-	fabrikamRoot := testca.New(testca.Options{CN: "Fabrikam Root CA", Org: "Fabrikam", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(10, 0, 0), RSABits: 2048}, nil)
+	fabrikamRoot := testca.New(testca.Options{CN: "Fabrikam Root CA", Org: "Fabrikam", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(10, 0, 0), RSABits: 2048, Seed: "demo Fabrikam Root CA"}, nil)
 	l.Certs["contoso-root"], l.Certs["fabrikam-root"], l.Certs["contoso-issuing"] = contosoRoot.Cert, fabrikamRoot.Cert, issuing.Cert
 
 	pool := leaf(issuing, "lyncpool.contoso.test", "sip.contoso.test", "lyncdiscoverinternal.contoso.test")
 	poolSrv := TLS(testca.TLSCert(pool, issuing.Cert), TLSOptions{ClientAuth: tls.RequestClientCert})
 	l.pin("lyncpool.contoso.test", 5061, poolSrv)
 
-	mail := testca.New(testca.Options{CN: "mail.contoso.test", DNSNames: []string{"mail.contoso.test"}, NotBefore: nb, NotAfter: na, RSABits: 2048}, fabrikamRoot)
+	mail := testca.New(testca.Options{CN: "mail.contoso.test", DNSNames: []string{"mail.contoso.test"}, NotBefore: nb, NotAfter: na, RSABits: 2048, Seed: "demo mail.contoso.test"}, fabrikamRoot)
 	mailSrv := TLS(testca.TLSCert(mail, fabrikamRoot.Cert), TLSOptions{})
 	l.pin("mail.contoso.test", 443, mailSrv)
 
 	exch := testca.New(testca.Options{CN: "EXCH02", DNSNames: []string{"EXCH02", "exch02.contoso.test"}, NotBefore: nb, NotAfter: now.AddDate(4, 0, 0),
-		RSABits: 2048, SigAlg: x509.SHA1WithRSA}, nil)
+		RSABits: 2048, SigAlg: x509.SHA1WithRSA, Seed: "demo EXCH02"}, nil)
 	exchSrv := TLS(testca.TLSCert(exch), TLSOptions{})
 	l.pin("exch02.contoso.test", 443, exchSrv)
 

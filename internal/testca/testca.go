@@ -54,12 +54,24 @@ type Options struct {
 	IssuingURL string
 	// NoSKI leaves out the subject key identifier.
 	NoSKI bool
+	// Seed, when set, derives the key (RSA, RSABits or 2048) and the serial
+	// number from it, so that the same options give the same certificate
+	// bytes on every run (the demo lab and its golden test). RSA PKCS #1
+	// v1.5 signatures are deterministic; ECDSA ones are not.
+	Seed string
 }
 
 // New makes a certificate signed by issuer, or self-signed when issuer is nil.
 // It panics on failure: generation only fails on programming errors.
 func New(o Options, issuer *Cert) *Cert {
 	key := o.Key
+	if key == nil && o.Seed != "" {
+		bits := o.RSABits
+		if bits == 0 {
+			bits = 2048
+		}
+		key = seededRSAKey(o.Seed, bits)
+	}
 	if key == nil {
 		var err error
 		if o.RSABits > 0 {
@@ -78,6 +90,9 @@ func New(o Options, issuer *Cert) *Cert {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		panic(err)
+	}
+	if o.Seed != "" {
+		serial = seededSerial(o.Seed)
 	}
 	nb, na := o.NotBefore, o.NotAfter
 	if nb.IsZero() {
