@@ -1,3 +1,12 @@
+// Package chain builds and judges certificate chains as a Windows client of
+// Exchange and Lync would: it builds paths from a server's leaf through the
+// presented certificates, AIA issuers and the client's trust anchors, by
+// signature, and turns each target's outcome into findings with their fixes.
+//
+// It works on certificates and results only. It does no network I/O of its
+// own (AIA issuers come through the [IssuerFetcher] it is given) and no
+// output formatting; it must not import network, scanner, report,
+// remediate or cmd.
 package chain
 
 import (
@@ -42,6 +51,8 @@ func (p *Path) Last() Link { return p.Links[len(p.Links)-1] }
 
 // Build limits, per target.
 const (
+	// aiaMaxURLs bounds how many caIssuers URLs of one certificate are tried.
+	aiaMaxURLs         = 4
 	maxDepth           = 8
 	maxSignatureChecks = 100
 	maxPaths           = 16
@@ -130,10 +141,6 @@ func (s *CertSet) All() []*x509.Certificate {
 	return out
 }
 
-// IsSelfSigned reports whether c names itself as issuer and its signature
-// verifies with its own key (see [certutil.IsSelfSigned]).
-func IsSelfSigned(c *x509.Certificate) bool { return certutil.IsSelfSigned(c) }
-
 // Builder builds chains from presented certificates, AIA and trust anchors.
 type Builder struct {
 	// Store holds the client's trusted roots.
@@ -141,7 +148,13 @@ type Builder struct {
 	// Extra holds further anchors clients trust (the roots of lync targets).
 	Extra *CertSet
 	// AIA fetches missing issuers; nil disables AIA.
-	AIA *AIA
+	AIA IssuerFetcher
+}
+
+// IssuerFetcher returns the certificates an AIA caIssuers URL serves.
+// network.AIA is the one trustgap uses.
+type IssuerFetcher interface {
+	Issuers(ctx context.Context, url string) ([]*x509.Certificate, error)
 }
 
 type buildState struct {
@@ -247,7 +260,7 @@ func (st *buildState) walk(links []Link) {
 		st.record(links, true, true)
 		return
 	}
-	if IsSelfSigned(cur) {
+	if certutil.IsSelfSigned(cur) {
 		st.record(links, true, st.anchor(cur))
 		return
 	}
@@ -301,7 +314,7 @@ func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
 			break
 		}
 		st.fetched[u] = true
-		certs, err := st.b.AIA.Fetch(st.ctx, u)
+		certs, err := st.b.AIA.Issuers(st.ctx, u)
 		if err != nil {
 			if st.aiaErr == nil {
 				st.aiaErr = err

@@ -13,6 +13,9 @@
 //  4. SRV _autodiscover._tcp.DOMAIN, then https://TARGET:PORT/autodiscover/autodiscover.xml
 //
 // (MS-OXDISCO; domain.md §1.)
+//
+// Every connection goes through package network; the report package renders
+// a [Report]. It must not import chain, scanner, report, remediate or cmd.
 package discover
 
 import (
@@ -23,7 +26,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/target"
 )
 
 // AutodiscoverPath is the path clients request.
@@ -36,8 +41,8 @@ const maxSRV = 4
 type Options struct {
 	Domain    string // the primary SMTP domain
 	SIPDomain string // empty: no Lync sign-in discovery
-	Dialer    *chain.Dialer
-	Resolver  chain.Resolver
+	Dialer    *network.Dialer
+	Resolver  network.Resolver
 	Timeout   time.Duration // per connection; zero means 10s
 }
 
@@ -46,8 +51,8 @@ type Step struct {
 	N    int    `json:"step"`
 	What string `json:"what"` // the URL or record asked for
 	// SRV holds the records of an SRV step.
-	SRV    []chain.SRV `json:"srv,omitempty"`
-	Probes []*Probe    `json:"probes"`
+	SRV    []network.SRV `json:"srv,omitempty"`
+	Probes []*Probe      `json:"probes"`
 	// Redirect is the https URL a step 3 answer points to, probed in Probes
 	// after the http probe.
 	Redirect string `json:"redirect,omitempty"`
@@ -57,39 +62,21 @@ type Step struct {
 
 // Report is the result of a discovery.
 type Report struct {
-	Domain       string          `json:"domain"`
-	SIPDomain    string          `json:"sip_domain,omitempty"`
-	Autodiscover []*Step         `json:"autodiscover"`
-	Lync         []*Step         `json:"lync,omitempty"`
-	Verdict      string          `json:"verdict"`
-	LyncVerdict  string          `json:"lync_verdict,omitempty"`
-	Findings     []chain.Finding `json:"findings"`
+	Domain       string            `json:"domain"`
+	SIPDomain    string            `json:"sip_domain,omitempty"`
+	Autodiscover []*Step           `json:"autodiscover"`
+	Lync         []*Step           `json:"lync,omitempty"`
+	Verdict      string            `json:"verdict"`
+	LyncVerdict  string            `json:"lync_verdict,omitempty"`
+	Findings     []finding.Finding `json:"findings"`
 }
 
 // Failed reports whether any finding has error severity.
-func (r *Report) Failed() bool {
-	for _, f := range r.Findings {
-		if f.Severity == chain.SevError {
-			return true
-		}
-	}
-	return false
-}
+func (r *Report) Failed() bool { return finding.HasError(r.Findings) }
 
-func (r *Report) add(code string, sev chain.Severity, fix, format string, args ...any) {
-	r.Findings = append(r.Findings, chain.Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+func (r *Report) add(code string, sev finding.Severity, fix, format string, args ...any) {
+	r.Findings = append(r.Findings, finding.New(code, sev, fix, format, args...))
 }
-
-// The discovery finding codes.
-const (
-	CodeNoAutodiscover   = "autodiscover-not-found"
-	CodeADNameMismatch   = "autodiscover-name-mismatch"
-	CodeADRedirect       = "autodiscover-redirect"
-	CodeEndpointFailed   = "endpoint-failed"
-	CodeNoLyncDiscover   = "lync-discover-not-found"
-	CodeSRVOutsideDomain = "srv-target-outside-domain"
-	CodeTrustModelData   = "trust-model-data"
-)
 
 // Run performs the discovery.
 func Run(ctx context.Context, o Options) *Report {
@@ -98,7 +85,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	pr := &prober{d: o.Dialer, timeout: o.Timeout}
 	d := strings.ToLower(strings.TrimSuffix(o.Domain, "."))
-	r := &Report{Domain: d, SIPDomain: strings.ToLower(o.SIPDomain), Findings: []chain.Finding{}}
+	r := &Report{Domain: d, SIPDomain: strings.ToLower(o.SIPDomain), Findings: []finding.Finding{}}
 
 	answered := func(p *Probe) bool {
 		return p.TLS != nil && p.TLS.NamesCover && p.HTTP != nil && (p.HTTP.Status == 401 || p.HTTP.Status == 200 && p.HTTP.Autodiscover)
@@ -144,7 +131,7 @@ func Run(ctx context.Context, o Options) *Report {
 	s4 := &Step{N: 4, What: "SRV " + srvName}
 	recs, err := o.Resolver.LookupSRV(ctx, srvName)
 	if err != nil {
-		s4.Outcome = strings.TrimPrefix(err.Error(), "chain: ")
+		s4.Outcome = finding.Text(err)
 	} else {
 		s4.SRV = recs
 		for i, rec := range recs {
@@ -221,8 +208,8 @@ func (r *Report) judgeAutodiscover() {
 		}
 		for _, p := range s.Probes {
 			if p.TLS != nil && !p.TLS.NamesCover {
-				sev := chain.SevWarning
-				r.add(CodeADNameMismatch, sev,
+				sev := finding.SevWarning
+				r.add(finding.CodeADNameMismatch, sev,
 					fmt.Sprintf("make %s answer with a certificate naming it, or stop it answering HTTPS (clients may warn or stop here before trying the next step)", p.Host),
 					"step %d: %s presents a certificate for %s, not %s", s.N, p.URL(), strings.Join(p.TLS.Names, ", "), p.Host)
 			}
@@ -237,18 +224,18 @@ func (r *Report) judgeAutodiscover() {
 			// autodiscover.DOMAIN without HTTPS only delays clients (it may
 			// serve step 3's redirect); a redirect or SRV target that fails
 			// is a broken endpoint.
-			sev := chain.SevError
+			sev := finding.SevError
 			if s.N == 2 || s.N == 3 && i == 0 {
-				sev = chain.SevWarning
+				sev = finding.SevWarning
 			}
-			r.add(CodeEndpointFailed, sev,
+			r.add(finding.CodeEndpointFailed, sev,
 				fmt.Sprintf("check that %s answers HTTPS on port %d from the clients' network, or remove its DNS record", p.Host, p.Port),
 				"step %d: %s is in DNS but %s", s.N, p.URL(), outcome(p))
 		}
 	}
 	if first == 0 {
 		r.Verdict = "no Autodiscover step answers"
-		r.add(CodeNoAutodiscover, chain.SevError,
+		r.add(finding.CodeNoAutodiscover, finding.SevError,
 			fmt.Sprintf("create a DNS record autodiscover.%s (A or CNAME) for the Exchange server with autodiscover.%s in its certificate, or an SRV record _autodiscover._tcp.%s (0 0 443 <exchange host>)", d, d, d),
 			"no Autodiscover step answers for %s: Lync shows \"EWS not deployed\"", d)
 		return
@@ -256,7 +243,7 @@ func (r *Report) judgeAutodiscover() {
 	s := r.Autodiscover[first-1]
 	r.Verdict = fmt.Sprintf("clients find Autodiscover at step %d: %s", first, s.What)
 	if first == 3 {
-		r.add(CodeADRedirect, chain.SevInfo,
+		r.add(finding.CodeADRedirect, finding.SevInfo,
 			fmt.Sprintf("publish autodiscover.%s over HTTPS to spare the prompt", d),
 			"clients find Autodiscover only through the HTTP redirect to %s, and Outlook asks the user to allow it", s.Redirect)
 	}
@@ -277,7 +264,7 @@ func inDomain(host, domain string) bool {
 	return host == domain || strings.HasSuffix(host, "."+domain)
 }
 
-func (r *Report) lync(ctx context.Context, pr *prober, res chain.Resolver) {
+func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 	sip := r.SIPDomain
 	n := 0
 	step := func(what string, probes ...*Probe) *Step {
@@ -306,7 +293,7 @@ func (r *Report) lync(ctx context.Context, pr *prober, res chain.Resolver) {
 		recs, err := res.LookupSRV(ctx, srv)
 		if err != nil {
 			n++
-			r.Lync = append(r.Lync, &Step{N: n, What: "SRV " + srv, Outcome: strings.TrimPrefix(err.Error(), "chain: ")})
+			r.Lync = append(r.Lync, &Step{N: n, What: "SRV " + srv, Outcome: finding.Text(err)})
 			continue
 		}
 		var probes []*Probe
@@ -315,7 +302,7 @@ func (r *Report) lync(ctx context.Context, pr *prober, res chain.Resolver) {
 				break
 			}
 			if !inDomain(rec.Target, sip) {
-				r.add(CodeSRVOutsideDomain, chain.SevWarning,
+				r.add(finding.CodeSRVOutsideDomain, finding.SevWarning,
 					fmt.Sprintf("point %s at a host in %s, or set DisableStrictDNSNaming on the clients", srv, sip),
 					"SRV %s points to %s, outside the SIP domain %s: clients with strict DNS naming refuse it", srv, rec.Target, sip)
 			}
@@ -335,12 +322,12 @@ func (r *Report) lync(ctx context.Context, pr *prober, res chain.Resolver) {
 	}
 	if r.LyncVerdict == "" {
 		r.LyncVerdict = "no Lync sign-in step answers"
-		r.add(CodeNoLyncDiscover, chain.SevError,
+		r.add(finding.CodeNoLyncDiscover, finding.SevError,
 			fmt.Sprintf("create lyncdiscoverinternal.%s / lyncdiscover.%s or the SRV record _sipinternaltls._tcp.%s for the Lync pool", sip, sip, sip),
 			"no Lync sign-in lookup answers for %s", sip)
 	}
 	if h := r.exchangeHost(); h != "" && !inDomain(h, sip) {
-		r.add(CodeTrustModelData, chain.SevWarning,
+		r.add(finding.CodeTrustModelData, finding.SevWarning,
 			fmt.Sprintf("set the TrustModelData policy (REG_SZ, comma-separated) to %s under HKCU or HKLM\\Software\\Policies\\Microsoft\\Office\\16.0\\Lync (15.0 for Lync 2013)", parentDomain(h)),
 			"Exchange (%s) is outside the SIP domain %s: Lync asks users whether to trust it, and EWS stays unavailable if they decline", h, sip)
 	}
@@ -356,25 +343,25 @@ func parentDomain(h string) string {
 // Targets returns every endpoint found in DNS that accepted a TCP
 // connection, with its role, as scan targets (in discovery order, without
 // duplicates).
-func (r *Report) Targets() []chain.Target {
-	var list chain.TargetList
-	add := func(role chain.Role, p *Probe) {
+func (r *Report) Targets() []target.Target {
+	var list target.List
+	add := func(role target.Role, p *Probe) {
 		if !p.Reached() || p.Scheme == "http" {
 			return
 		}
-		t, err := chain.ParseTarget(string(role) + " " + p.URL())
+		t, err := target.ParseTarget(string(role) + " " + p.URL())
 		if err == nil {
 			list.Add(t)
 		}
 	}
 	for _, s := range r.Autodiscover {
 		for _, p := range s.Probes {
-			add(chain.RoleAutodiscover, p)
+			add(target.RoleAutodiscover, p)
 		}
 	}
 	for _, s := range r.Lync {
 		for _, p := range s.Probes {
-			add(chain.RoleLync, p)
+			add(target.RoleLync, p)
 		}
 	}
 	return list.Targets

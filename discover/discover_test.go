@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/discover"
 	"github.com/trustgap/trustgap/internal/lab"
 	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/network"
 )
 
 // world is a loopback internet: a DNS server, and servers for the fixed
@@ -62,8 +62,8 @@ func (w *world) redirector(name, location string) {
 }
 
 func (w *world) run(domain, sip string) *discover.Report {
-	d := &chain.Dialer{Timeout: 2 * time.Second, PortMap: map[int]int{443: w.https, 80: w.http},
-		Resolver: &chain.DNSResolver{Server: w.dns.Addr, Timeout: 500 * time.Millisecond}}
+	d := &network.Dialer{Timeout: 2 * time.Second, PortMap: map[int]int{443: w.https, 80: w.http},
+		Resolver: &network.DNSResolver{Server: w.dns.Addr, Timeout: 500 * time.Millisecond}}
 	return discover.Run(context.Background(), discover.Options{Domain: domain, SIPDomain: sip, Dialer: d, Resolver: d.Resolver, Timeout: 2 * time.Second})
 }
 

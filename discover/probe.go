@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/certutil"
+	"github.com/trustgap/trustgap/network"
 )
 
 // maxBody bounds how much of an HTTP answer is read.
@@ -26,7 +27,7 @@ type Probe struct {
 	Host   string `json:"host"`
 	Port   int    `json:"port"`
 	Path   string `json:"path,omitempty"`
-	// DNS is "ok" or a [chain.DNSErrorKind] (nxdomain, no-answer,
+	// DNS is "ok" or a [network.DNSErrorKind] (nxdomain, no-answer,
 	// servfail, timeout, error).
 	DNS       string   `json:"dns"`
 	Addresses []string `json:"addresses,omitempty"`
@@ -78,7 +79,7 @@ func (p *Probe) URL() string {
 }
 
 type prober struct {
-	d       *chain.Dialer
+	d       *network.Dialer
 	timeout time.Duration
 }
 
@@ -86,18 +87,18 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 	p := &Probe{Scheme: scheme, Host: host, Port: port, Path: path}
 	addrs, err := pr.d.Resolve(ctx, host, port)
 	if err != nil {
-		var de *chain.DNSError
-		p.DNS = string(chain.DNSOther)
+		var de *network.DNSError
+		p.DNS = string(network.DNSOther)
 		if errors.As(err, &de) {
 			p.DNS = string(de.Kind)
 		}
-		p.Error = strings.TrimPrefix(err.Error(), "chain: ")
+		p.Error = finding.Text(err)
 		return p
 	}
 	p.DNS, p.Addresses = "ok", addrs
 	conn, addr, err := pr.d.Dial(ctx, host, port)
 	if err != nil {
-		var ce *chain.ConnectError
+		var ce *network.ConnectError
 		p.Connect = "failed"
 		if errors.As(err, &ce) {
 			p.Address = ce.Addr
@@ -107,7 +108,7 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 				p.Connect = "refused"
 			}
 		}
-		p.Error = strings.TrimPrefix(err.Error(), "chain: ")
+		p.Error = finding.Text(err)
 		return p
 	}
 	defer conn.Close()
@@ -115,14 +116,14 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 	conn.SetDeadline(time.Now().Add(pr.timeout))
 	var rw io.ReadWriter = conn
 	if scheme != "http" {
-		cfg := certutil.CaptureTLS(host, &p.certs)
+		cfg := network.CaptureTLS(host, &p.certs)
 		tc := tls.Client(conn, cfg)
 		herr := tc.HandshakeContext(ctx)
 		if len(p.certs) > 0 {
 			leaf := p.certs[0]
 			p.TLS = &TLSInfo{
-				Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(), SHA1: strings.ToLower(chain.Thumbprint(leaf)),
-				Names: certutil.Names(leaf), NamesCover: chain.NameCovers(leaf, host), SelfSigned: chain.IsSelfSigned(leaf), Handshake: "ok",
+				Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(), SHA1: strings.ToLower(certutil.Thumbprint(leaf)),
+				Names: certutil.Names(leaf), NamesCover: certutil.NameCovers(leaf, host), SelfSigned: certutil.IsSelfSigned(leaf), Handshake: "ok",
 			}
 		}
 		if herr != nil {

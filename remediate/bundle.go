@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/trustgap/trustgap/internal/winfmt"
-	"github.com/trustgap/trustgap/rootstore"
 	"go.mozilla.org/pkcs7"
 )
 
@@ -70,7 +69,7 @@ func Render(plan *Plan, meta Meta) ([]File, error) {
 	if plan.Empty() {
 		return nil, fmt.Errorf("remediate: nothing to deploy")
 	}
-	d := tmplData{Plan: plan, Meta: meta, Roots: plan.ByStore(StoreRoot), CAs: plan.ByStore(StoreCA), PolicyKey: rootstore.PolicyKey}
+	d := tmplData{Plan: plan, Meta: meta, Roots: plan.ByStore(StoreRoot), CAs: plan.ByStore(StoreCA), PolicyKey: winfmt.PolicyKey}
 	d.HasRoots, d.HasCAs = len(d.Roots) > 0, len(d.CAs) > 0
 	var files []File
 	add := func(name string, data []byte) { files = append(files, File{Name: name, Data: data}) }
@@ -146,7 +145,7 @@ func RegistryPol(plan *Plan) ([]byte, error) {
 			continue
 		}
 		sort.Slice(items, func(i, j int) bool { return items[i].Thumbprint() < items[j].Thumbprint() })
-		base := rootstore.PolicyKey + `\` + string(store)
+		base := winfmt.PolicyKey + `\` + string(store)
 		for _, it := range items {
 			blob := winfmt.EncodeBlob(it.Cert.Raw)
 			if len(blob) > winfmt.MaxBlob {

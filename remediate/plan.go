@@ -10,6 +10,9 @@
 // server did not send and AIA supplied (incomplete-chain), for the
 // Intermediate Certification Authorities store, never the Root store. A
 // self-signed server certificate only when asked ([Planner.IncludeSelfSigned]).
+//
+// It plans from the report model (report.Target), live or read back from a
+// saved report, so it must not import chain, network, scanner or cmd.
 package remediate
 
 import (
@@ -21,7 +24,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/internal/certutil"
+	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/target"
 )
 
 // Store is the Windows certificate store a certificate belongs in.
@@ -36,7 +42,7 @@ const (
 // Reason is one target a certificate fixes.
 type Reason struct {
 	Target string
-	Role   chain.Role
+	Role   target.Role
 	Code   string
 }
 
@@ -51,7 +57,7 @@ type Item struct {
 }
 
 // Thumbprint is the item's upper-case SHA-1.
-func (it *Item) Thumbprint() string { return chain.Thumbprint(it.Cert) }
+func (it *Item) Thumbprint() string { return certutil.Thumbprint(it.Cert) }
 
 // SHA256 is the item's lower-case SHA-256.
 func (it *Item) SHA256() string {
@@ -130,7 +136,7 @@ func (pl *Planner) put(m *map[string]*Item, c *x509.Certificate, store Store, le
 	if *m == nil {
 		*m = make(map[string]*Item)
 	}
-	k := string(store) + chain.Thumbprint(c)
+	k := string(store) + certutil.Thumbprint(c)
 	it := (*m)[k]
 	if it == nil {
 		it = &Item{Cert: c, Store: store, SelfSignedLeaf: leaf}
@@ -154,28 +160,28 @@ func (e *PlanError) Error() string { return fmt.Sprintf("remediate: target %s: %
 func (e *PlanError) Unwrap() error { return e.Err }
 
 // Add takes one target's report.
-func (pl *Planner) Add(tr *chain.TargetReport) error {
+func (pl *Planner) Add(tr *report.Target) error {
 	has := map[string]bool{}
 	for _, f := range tr.Findings {
 		has[f.Code] = true
 	}
-	parse := func(cr chain.CertReport) (*x509.Certificate, error) {
+	parse := func(cr report.Cert) (*x509.Certificate, error) {
 		c, err := x509.ParseCertificate(cr.DER)
 		if err != nil {
 			return nil, &PlanError{Target: tr.Target, Err: fmt.Errorf("certificate %q does not parse: %v", cr.Subject, err)}
 		}
-		if !strings.EqualFold(cr.SHA1, chain.Thumbprint(c)) {
+		if !strings.EqualFold(cr.SHA1, certutil.Thumbprint(c)) {
 			return nil, &PlanError{Target: tr.Target, Err: fmt.Errorf("certificate %q: sha1 %s does not match its der field", cr.Subject, cr.SHA1)}
 		}
 		return c, nil
 	}
-	if has[chain.CodeSelfSigned] && len(tr.Chain) == 1 && tr.Root != nil && !tr.Trusted {
+	if has[finding.CodeSelfSigned] && len(tr.Chain) == 1 && tr.Root != nil && !tr.Trusted {
 		c, err := parse(tr.Chain[0])
 		if err != nil {
 			return err
 		}
-		r := Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeSelfSigned}
-		if chain.IsSelfSigned(c) {
+		r := Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeSelfSigned}
+		if certutil.IsSelfSigned(c) {
 			if pl.IncludeSelfSigned {
 				pl.put(&pl.items, c, StoreRoot, true, r)
 			} else {
@@ -184,17 +190,17 @@ func (pl *Planner) Add(tr *chain.TargetReport) error {
 		}
 		return nil
 	}
-	if has[chain.CodeUntrustedRoot] && tr.Root != nil {
-		c, err := parse(tr.Root.CertReport)
+	if has[finding.CodeUntrustedRoot] && tr.Root != nil {
+		c, err := parse(tr.Root.Cert)
 		if err != nil {
 			return err
 		}
 		// Only a true root: self-signed by signature, and a CA (or a v1
 		// certificate, which cannot say). A self-signed end entity at the
 		// top of a chain is treated like a self-signed leaf.
-		r := Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeUntrustedRoot}
+		r := Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeUntrustedRoot}
 		switch {
-		case !chain.IsSelfSigned(c):
+		case !certutil.IsSelfSigned(c):
 		case c.IsCA || c.Version == 1:
 			pl.put(&pl.items, c, StoreRoot, false, r)
 		case pl.IncludeSelfSigned:
@@ -203,19 +209,19 @@ func (pl *Planner) Add(tr *chain.TargetReport) error {
 			pl.put(&pl.leftOut, c, StoreRoot, true, r)
 		}
 	}
-	if has[chain.CodeIncomplete] {
+	if has[finding.CodeIncomplete] {
 		for i, cr := range tr.Chain {
-			if cr.Source != chain.FromAIA || i == 0 || (tr.Root != nil && i == len(tr.Chain)-1) {
+			if cr.Source != report.SourceAIA || i == 0 || (tr.Root != nil && i == len(tr.Chain)-1) {
 				continue
 			}
 			c, err := parse(cr)
 			if err != nil {
 				return err
 			}
-			if chain.IsSelfSigned(c) {
+			if certutil.IsSelfSigned(c) {
 				continue // never a root in the Intermediate store either
 			}
-			pl.put(&pl.items, c, StoreCA, false, Reason{Target: tr.Target, Role: tr.Role, Code: chain.CodeIncomplete})
+			pl.put(&pl.items, c, StoreCA, false, Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeIncomplete})
 		}
 	}
 	return nil

@@ -15,11 +15,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/internal/certfile"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/testca"
 	"github.com/trustgap/trustgap/internal/testtool"
 	"github.com/trustgap/trustgap/internal/winfmt"
 	"github.com/trustgap/trustgap/remediate"
-	"github.com/trustgap/trustgap/rootstore"
+	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/target"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -29,22 +33,22 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // trusted target.
 type fixture struct {
 	exchRoot, exchInter, contosoRoot, contosoInter, selfSigned, leafOK *testca.Cert
-	reports                                                            []chain.TargetReport
+	reports                                                            []report.Target
 }
 
 func ln(c *x509.Certificate, src chain.Source) chain.Link { return chain.Link{Cert: c, Source: src} }
 
-func report(target string, role chain.Role, trusted bool, links []chain.Link, root bool, codes ...string) chain.TargetReport {
-	tr := chain.TargetReport{Role: role, Target: target, Trusted: trusted}
+func targetReport(target string, role target.Role, trusted bool, links []chain.Link, root bool, codes ...string) report.Target {
+	tr := report.Target{Role: role, Target: target, Trusted: trusted}
 	for _, l := range links {
-		tr.Chain = append(tr.Chain, chain.NewCertReport(l.Cert, l.Source))
+		tr.Chain = append(tr.Chain, report.NewCert(l.Cert, l.Source))
 	}
 	if root {
 		last := links[len(links)-1]
-		tr.Root = &chain.RootReport{CertReport: chain.NewCertReport(last.Cert, last.Source)}
+		tr.Root = &report.Root{Cert: report.NewCert(last.Cert, last.Source)}
 	}
 	for _, c := range codes {
-		tr.Findings = append(tr.Findings, chain.Finding{Code: c, Severity: chain.SevError})
+		tr.Findings = append(tr.Findings, finding.Finding{Code: c, Severity: finding.SevError})
 	}
 	return tr
 }
@@ -60,23 +64,23 @@ func newFixture() *fixture {
 	ad := testca.Leaf(f.contosoInter, "autodiscover.contoso.test")
 	f.leafOK = testca.Leaf(f.contosoInter, "pool.contoso.test")
 	srv, aia, store := chain.FromServer, chain.FromAIA, chain.FromStore
-	f.reports = []chain.TargetReport{
-		report("https://mail.contoso.test/EWS/Exchange.asmx", chain.RoleEWS, false,
+	f.reports = []report.Target{
+		targetReport("https://mail.contoso.test/EWS/Exchange.asmx", target.RoleEWS, false,
 			[]chain.Link{ln(mail.Cert, srv), ln(f.exchInter.Cert, srv), ln(f.exchRoot.Cert, srv)}, true, "untrusted-root", "different-ca"),
-		report("https://autodiscover.contoso.test/autodiscover/autodiscover.xml", chain.RoleAutodiscover, true,
+		targetReport("https://autodiscover.contoso.test/autodiscover/autodiscover.xml", target.RoleAutodiscover, true,
 			[]chain.Link{ln(ad.Cert, srv), ln(f.contosoInter.Cert, aia), ln(f.contosoRoot.Cert, store)}, true, "incomplete-chain"),
-		report("https://exch01.contoso.test/EWS/Exchange.asmx", chain.RoleEWS, false,
+		targetReport("https://exch01.contoso.test/EWS/Exchange.asmx", target.RoleEWS, false,
 			[]chain.Link{ln(f.selfSigned.Cert, srv)}, true, "self-signed"),
-		report("lync pool.contoso.test", chain.RoleLync, true,
+		targetReport("lync pool.contoso.test", target.RoleLync, true,
 			[]chain.Link{ln(f.leafOK.Cert, srv), ln(f.contosoInter.Cert, srv), ln(f.contosoRoot.Cert, store)}, true),
 		// A second target on the untrusted root: the root is listed once.
-		report("https://mail2.contoso.test/EWS/Exchange.asmx", chain.RoleEWS, false,
+		targetReport("https://mail2.contoso.test/EWS/Exchange.asmx", target.RoleEWS, false,
 			[]chain.Link{ln(testca.Leaf(f.exchInter, "mail2.contoso.test").Cert, srv), ln(f.exchInter.Cert, srv), ln(f.exchRoot.Cert, aia)}, true, "untrusted-root"),
 	}
 	return f
 }
 
-func plan(t *testing.T, reports []chain.TargetReport, selfSigned bool) *remediate.Plan {
+func plan(t *testing.T, reports []report.Target, selfSigned bool) *remediate.Plan {
 	t.Helper()
 	pl := &remediate.Planner{IncludeSelfSigned: selfSigned}
 	for i := range reports {
@@ -126,25 +130,25 @@ func TestPlanNeverPutsIntermediateInRoot(t *testing.T) {
 	f := newFixture()
 	// A report claiming an untrusted "root" that is really an intermediate
 	// (not self-signed): it must not become a Root entry.
-	bad := report("x.test", chain.RoleEWS, false,
+	bad := targetReport("x.test", target.RoleEWS, false,
 		[]chain.Link{ln(testca.Leaf(f.exchInter, "x.test").Cert, chain.FromServer), ln(f.exchInter.Cert, chain.FromServer)}, true, "untrusted-root")
-	if p := plan(t, []chain.TargetReport{bad}, true); !p.Empty() {
+	if p := plan(t, []report.Target{bad}, true); !p.Empty() {
 		t.Errorf("a non-self-signed certificate was planned: %v", storeOf(p))
 	}
 	// A self-signed end entity at the top of a longer chain is no root:
 	// left out unless self-signed certificates are asked for.
 	ee := testca.New(testca.Options{CN: "Not A CA"}, nil)
-	odd := report("y.test", chain.RoleEWS, false,
+	odd := targetReport("y.test", target.RoleEWS, false,
 		[]chain.Link{ln(testca.Leaf(ee, "y.test").Cert, chain.FromServer), ln(ee.Cert, chain.FromServer)}, true, "untrusted-root")
-	if p := plan(t, []chain.TargetReport{odd}, false); !p.Empty() || len(p.LeftOut) != 1 {
+	if p := plan(t, []report.Target{odd}, false); !p.Empty() || len(p.LeftOut) != 1 {
 		t.Errorf("non-CA root: items %v, left out %d", storeOf(p), len(p.LeftOut))
 	}
-	if p := plan(t, []chain.TargetReport{odd}, true); len(p.Items) != 1 || !p.Items[0].SelfSignedLeaf {
+	if p := plan(t, []report.Target{odd}, true); len(p.Items) != 1 || !p.Items[0].SelfSignedLeaf {
 		t.Errorf("non-CA root with --include-self-signed: %v", storeOf(p))
 	}
 	// A tampered der field is refused.
 	bad = f.reports[0]
-	bad.Root = &chain.RootReport{CertReport: bad.Root.CertReport}
+	bad.Root = &report.Root{Cert: bad.Root.Cert}
 	bad.Root.DER = f.contosoRoot.Cert.Raw
 	pl := &remediate.Planner{}
 	if err := pl.Add(&bad); err == nil || !strings.Contains(err.Error(), "does not match its der field") {
@@ -168,7 +172,7 @@ func render(t *testing.T, p *remediate.Plan) map[string][]byte {
 func TestRenderDeterministic(t *testing.T) {
 	f := newFixture()
 	a := render(t, plan(t, f.reports, true))
-	rev := append([]chain.TargetReport(nil), f.reports...)
+	rev := append([]report.Target(nil), f.reports...)
 	sort.Slice(rev, func(i, j int) bool { return i > j })
 	b := render(t, plan(t, rev, true))
 	if len(a) != len(b) {
@@ -220,8 +224,8 @@ func TestBundleLayout(t *testing.T) {
 	sort.Strings(names)
 	want := []string{
 		"Deploy-Gpo.ps1", "INSTRUCTIONS.md", "Import-Roots.ps1", "Registry.pol",
-		"certs/Contoso-Issuing-CA_" + chain.Thumbprint(f.contosoInter.Cert) + ".cer",
-		"certs/Fabrikam-Root-CA_" + chain.Thumbprint(f.exchRoot.Cert) + ".cer",
+		"certs/Contoso-Issuing-CA_" + certutil.Thumbprint(f.contosoInter.Cert) + ".cer",
+		"certs/Fabrikam-Root-CA_" + certutil.Thumbprint(f.exchRoot.Cert) + ".cer",
 		"import-roots.cmd", "intermediates.p7b", "intermediates.sst", "manifest.json", "roots.p7b", "roots.sst",
 	}
 	if diff := cmp.Diff(want, names); diff != "" {
@@ -229,8 +233,8 @@ func TestBundleLayout(t *testing.T) {
 	}
 	for _, script := range []string{"Import-Roots.ps1", "Deploy-Gpo.ps1", "import-roots.cmd", "INSTRUCTIONS.md"} {
 		for _, c := range []*x509.Certificate{f.exchRoot.Cert, f.contosoInter.Cert} {
-			if !bytes.Contains(m[script], []byte(chain.Thumbprint(c))) {
-				t.Errorf("%s does not name thumbprint %s", script, chain.Thumbprint(c))
+			if !bytes.Contains(m[script], []byte(certutil.Thumbprint(c))) {
+				t.Errorf("%s does not name thumbprint %s", script, certutil.Thumbprint(c))
 			}
 		}
 	}
@@ -251,12 +255,12 @@ func TestFormatsRoundTrip(t *testing.T) {
 		"roots.p7b": {f.exchRoot.Cert}, "roots.sst": {f.exchRoot.Cert},
 		"intermediates.p7b": {f.contosoInter.Cert}, "intermediates.sst": {f.contosoInter.Cert},
 	} {
-		d, err := rootstore.Decode(m[file])
+		d, err := certfile.Decode(m[file])
 		if err != nil || len(d.Entries) != len(want) || !d.Entries[0].Cert.Equal(want[0]) {
 			t.Errorf("%s: decoded %v (err %v), want %s", file, d, err, want[0].Subject)
 		}
 	}
-	d, err := rootstore.Decode(m["Registry.pol"])
+	d, err := certfile.Decode(m["Registry.pol"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,11 +277,11 @@ func TestFormatsRoundTrip(t *testing.T) {
 	}
 	var keys []string
 	for _, e := range entries {
-		keys = append(keys, strings.TrimPrefix(e.Key, rootstore.PolicyKey+`\`)+";"+e.Value)
+		keys = append(keys, strings.TrimPrefix(e.Key, winfmt.PolicyKey+`\`)+";"+e.Value)
 	}
 	wantKeys := []string{
-		`CA\Certificates\` + chain.Thumbprint(f.contosoInter.Cert) + ";Blob", `CA\CRLs;`, `CA\CTLs;`,
-		`Root\Certificates\` + chain.Thumbprint(f.exchRoot.Cert) + ";Blob", `Root\CRLs;`, `Root\CTLs;`,
+		`CA\Certificates\` + certutil.Thumbprint(f.contosoInter.Cert) + ";Blob", `CA\CRLs;`, `CA\CTLs;`,
+		`Root\Certificates\` + certutil.Thumbprint(f.exchRoot.Cert) + ";Blob", `Root\CRLs;`, `Root\CTLs;`,
 	}
 	if diff := cmp.Diff(wantKeys, keys); diff != "" {
 		t.Errorf("Registry.pol entries (-want +got):\n%s", diff)
@@ -300,13 +304,13 @@ func TestOpenSSLParsesP7B(t *testing.T) {
 		if err != nil {
 			t.Fatalf("openssl pkcs7 %s: %v\n%s", file, err, out)
 		}
-		d, err := rootstore.Decode(out)
+		d, err := certfile.Decode(out)
 		if err != nil {
 			t.Fatalf("openssl's PEM output for %s: %v", file, err)
 		}
 		var got, want []string
 		for _, e := range d.Entries {
-			got = append(got, chain.Thumbprint(e.Cert))
+			got = append(got, certutil.Thumbprint(e.Cert))
 		}
 		for _, it := range p.ByStore(store) {
 			want = append(want, it.Thumbprint())

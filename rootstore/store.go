@@ -1,12 +1,17 @@
-// Package rootstore loads the root stores trustgap judges chains against, and
-// audits a store for the problems that break Lync and IIS on Windows.
+// Package rootstore loads the client root stores trustgap judges chains
+// against, and audits a store for the problems that break Lync and IIS on
+// Windows ([AuditStore]; the report package renders the audit).
 //
 // # Sources
 //
 // A source is "system" (the machine's roots), "mozilla" (the Mozilla root
 // program embedded in the binary), or a path: a PEM or DER file, a PKCS#7
 // (.p7b/.p7c), a serialized store (.sst), a Registry.pol, or a directory of
-// such files. The format of a file is sniffed from its content.
+// such files. The format of a file is sniffed from its content (package
+// certfile reads the containers).
+//
+// It reads files and the operating system's stores, never the network, and
+// must not import network, chain, scanner, report, remediate or cmd.
 package rootstore
 
 import (
@@ -17,6 +22,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/trustgap/trustgap/internal/certfile"
 )
 
 // Cert is a certificate of a store and where it came from.
@@ -136,7 +143,7 @@ func (s *Store) addFile(path string, strict bool) error {
 	if err != nil {
 		return err
 	}
-	d, err := Decode(data)
+	d, err := certfile.Decode(data)
 	if err != nil {
 		if strict {
 			return err
@@ -186,7 +193,7 @@ func readFiles(paths []string) []*x509.Certificate {
 		if err != nil {
 			continue
 		}
-		d, err := Decode(data)
+		d, err := certfile.Decode(data)
 		if err != nil {
 			continue
 		}

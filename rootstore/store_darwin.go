@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os/exec"
 	"time"
+
+	"github.com/trustgap/trustgap/internal/certfile"
 )
 
 // keychains are the system keychains whose certificates are exported.
@@ -23,7 +25,7 @@ func platformRoots() ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("security find-certificate: %v", err)
 	}
-	d, err := Decode(out)
+	d, err := certfile.Decode(out)
 	if err != nil || len(d.Entries) == 0 {
 		return nil, errors.New("the system keychains hold no certificate")
 	}

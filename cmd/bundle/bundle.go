@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/remediate"
+	"github.com/trustgap/trustgap/report"
 )
 
 // BundleOptions are the dependencies and flag values of bundle.
@@ -80,7 +81,7 @@ func bundleRun(o *BundleOptions) error {
 		in, name = f, o.From
 	}
 	pl := &remediate.Planner{IncludeSelfSigned: o.Out.IncludeSelfSigned}
-	if err := remediate.ReadReport(in, name, pl.Add); err != nil {
+	if err := report.Read(in, name, pl.Add); err != nil {
 		return err
 	}
 	return o.Out.Write(o.IO, pl.Plan(), remediate.Meta{Version: o.Version, Time: o.Now()})

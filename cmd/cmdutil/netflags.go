@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/network"
 )
 
 // NetFlags are the network flags scan and discover share.
@@ -23,13 +23,13 @@ func (n *NetFlags) Add(fs *pflag.FlagSet) {
 }
 
 // Dialer builds the dialer the flags describe.
-func (n *NetFlags) Dialer() (*chain.Dialer, error) {
+func (n *NetFlags) Dialer() (*network.Dialer, error) {
 	if n.Timeout <= 0 {
 		return nil, FlagErrorf("--timeout must be positive, got %s", n.Timeout)
 	}
-	d := &chain.Dialer{Timeout: n.Timeout, Pins: chain.Pins{}}
+	d := &network.Dialer{Timeout: n.Timeout, Pins: network.Pins{}}
 	for _, p := range n.Resolve {
-		k, a, err := chain.ParsePin(p)
+		k, a, err := network.ParsePin(p)
 		if err != nil {
 			return nil, &FlagError{Err: err}
 		}
@@ -39,7 +39,7 @@ func (n *NetFlags) Dialer() (*chain.Dialer, error) {
 		if _, _, err := net.SplitHostPort(n.DNS); err != nil {
 			return nil, FlagErrorf("bad --dns %q: want HOST:PORT (for example 127.0.0.1:53)", n.DNS)
 		}
-		d.Resolver = &chain.DNSResolver{Server: n.DNS, Timeout: n.Timeout}
+		d.Resolver = &network.DNSResolver{Server: n.DNS, Timeout: n.Timeout}
 	}
 	return d, nil
 }

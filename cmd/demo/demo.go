@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/scan"
 	"github.com/trustgap/trustgap/internal/lab"
+	"github.com/trustgap/trustgap/target"
 )
 
 // DemoOptions are the dependencies and flag values of demo.
@@ -53,7 +53,7 @@ func demoRun(ctx context.Context, o *DemoOptions) error {
 	l := lab.Demo(now, false)
 	defer l.Close()
 
-	var list chain.TargetList
+	var list target.List
 	if err := list.AddFile(strings.NewReader(l.Targets), "demo-servers.txt"); err != nil {
 		return err
 	}

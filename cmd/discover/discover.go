@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/scan"
 	"github.com/trustgap/trustgap/discover"
+	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/target"
 )
 
 // DiscoverOptions are the dependencies and flag values of discover.
@@ -25,7 +27,7 @@ type DiscoverOptions struct {
 	// ScanFlags are scan's flags; --dns, --resolve, --timeout and --format
 	// serve both.
 	ScanFlags scan.Flags
-	// PortMap is for tests: see chain.Dialer.PortMap.
+	// PortMap is for tests: see network.Dialer.PortMap.
 	PortMap map[int]int
 }
 
@@ -88,7 +90,7 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 	d.PortMap = o.PortMap
 	res := d.Resolver
 	if res == nil {
-		res = chain.SystemResolver{}
+		res = network.SystemResolver{}
 	}
 	rep := discover.Run(ctx, discover.Options{Domain: o.Domain, SIPDomain: o.SIPDomain, Dialer: d, Resolver: res, Timeout: o.ScanFlags.Net.Timeout})
 	out := o.IO.Out
@@ -97,11 +99,11 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 	}
 	switch {
 	case o.Scan || o.ScanFlags.Format == "text":
-		err = rep.WriteText(out)
+		err = report.WriteDiscoverText(out, rep)
 	case o.ScanFlags.Format == "json":
-		err = rep.WriteJSON(out)
+		err = report.WriteDiscoverJSON(out, rep)
 	default:
-		err = rep.WriteTargets(out)
+		err = report.WriteDiscoverTargets(out, rep)
 	}
 	if err != nil {
 		return err
@@ -130,7 +132,7 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 }
 
 func checkDomain(d string) error {
-	t, err := chain.ParseTarget(d)
+	t, err := target.ParseTarget(d)
 	if err != nil || strings.ContainsAny(d, ":/[") || t.Host != d {
 		return cmdutil.FlagErrorf("bad domain %q: want a DNS name such as contoso.com", d)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/report"
 	"github.com/trustgap/trustgap/rootstore"
 )
 
@@ -72,7 +73,7 @@ func auditRun(o *AuditOptions) error {
 		return err
 	}
 	rep := rootstore.AuditStore(store, now)
-	if err := rootstore.WriteAudit(o.IO.Out, rep, o.Format); err != nil {
+	if err := report.WriteAudit(o.IO.Out, rep, o.Format); err != nil {
 		return err
 	}
 	if rep.Failed() {

@@ -9,12 +9,17 @@ import (
 	"os"
 	"time"
 
+	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/scanner"
+
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/cmd/bundle"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/network"
 	"github.com/trustgap/trustgap/remediate"
 	"github.com/trustgap/trustgap/rootstore"
+	"github.com/trustgap/trustgap/target"
 )
 
 // ScanOptions are the dependencies and flag values of scan.
@@ -89,12 +94,12 @@ lync, other). Exit status: 0 no error-severity finding, 1 at least one,
 
 // readTargets parses every argument and target file. The first malformed
 // line stops everything, before any connection.
-func (o *ScanOptions) readTargets() ([]chain.Target, error) {
-	var list chain.TargetList
+func (o *ScanOptions) readTargets() ([]target.Target, error) {
+	var list target.List
 	for i, a := range o.Args {
-		t, err := chain.ParseTarget(a)
+		t, err := target.ParseTarget(a)
 		if err != nil {
-			return nil, &chain.LineError{File: "argument", Line: i + 1, Err: err}
+			return nil, &target.LineError{File: "argument", Line: i + 1, Err: err}
 		}
 		list.Add(t)
 	}
@@ -131,9 +136,9 @@ func scanRun(ctx context.Context, o *ScanOptions) error {
 
 // Prepared is what the flags resolve to before a scan starts.
 type Prepared struct {
-	Scanner *chain.Scanner
+	Scanner *scanner.Scanner
 	Store   *rootstore.Store
-	Writer  chain.Writer
+	Writer  report.Writer
 	// Planner collects the bundle when --bundle is given.
 	Planner *remediate.Planner
 	bundle  BundleFlags
@@ -175,12 +180,12 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if err != nil {
 		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
-	sc := &chain.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency}
+	sc := &scanner.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency}
 	if !o.NoAIA {
-		sc.AIA = chain.NewAIA(d)
+		sc.AIA = network.NewAIA(d)
 	}
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
-	w, err := chain.NewWriter(io.Out, chain.WriterOptions{Format: chain.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public})
+	w, err := report.NewWriter(io.Out, report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public})
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +198,7 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 
 // Run scans targets with the flags and writes the report. It returns
 // [cmdutil.ErrFindings] when a target has an error-severity finding.
-func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, version string, o *Flags, targets []chain.Target) error {
+func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, version string, o *Flags, targets []target.Target) error {
 	p, err := o.Prepare(io, now, version)
 	if err != nil {
 		return err
@@ -202,13 +207,13 @@ func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, versi
 }
 
 // Run scans targets and writes the report.
-func (p *Prepared) Run(ctx context.Context, targets []chain.Target) error {
+func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 	err := p.Scanner.Scan(ctx, targets, func(r *chain.Result) error {
 		if err := p.Writer.Write(r); err != nil {
 			return err
 		}
 		if p.Planner != nil {
-			tr := r.Report(nil)
+			tr := report.FromResult(r, nil)
 			return p.Planner.Add(&tr)
 		}
 		return nil

@@ -1,12 +1,16 @@
 // Package certutil holds the small certificate helpers every trustgap
-// package shares: thumbprints, display names, signature links and the TLS
-// configuration that captures a server's chain.
+// package shares, so that each rule exists once: thumbprints and their
+// display case, display names, the names a certificate covers, signature
+// links and self-signature, and key and signature strength.
+//
+// It imports nothing of trustgap.
 package certutil
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -71,57 +75,62 @@ func IsSelfSigned(c *x509.Certificate) bool {
 	return bytes.Equal(c.RawIssuer, c.RawSubject) && SignedBy(c, c)
 }
 
-// MaxPresented bounds how many certificates of a handshake are kept; the
-// rest are ignored. (crypto/tls already bounds the handshake message size.)
-const MaxPresented = 32
-
-// CaptureTLS returns a client configuration for host that records the
-// certificates the server presents in *certs, whatever their validity, as
-// soon as they arrive: verification is trustgap's job, not the handshake's,
-// and a server that then demands a client certificate (Lync on 5061) still
-// yields its chain. A leaf that does not parse fails the handshake.
-func CaptureTLS(host string, certs *[]*x509.Certificate) *tls.Config {
-	cfg := &tls.Config{
-		InsecureSkipVerify: true, // verified by trustgap after capture
-		MinVersion:         tls.VersionTLS10,
-		CipherSuites:       allCipherSuites(),
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			for i, der := range raw {
-				if i == MaxPresented {
-					break
-				}
-				c, err := x509.ParseCertificate(der)
-				if err != nil {
-					if i == 0 {
-						return fmt.Errorf("server certificate does not parse: %v", err)
-					}
-					continue // an unparsable extra is ignored like any extra
-				}
-				*certs = append(*certs, c)
-			}
-			return nil
-		},
-		// Answer a client certificate request with no certificate.
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return &tls.Certificate{}, nil
-		},
-	}
-	if net.ParseIP(host) == nil {
-		cfg.ServerName = host // no SNI for IP literals
-	}
-	return cfg
+// SHA1Hex is the lower-case hex SHA-1 of c, as JSON reports carry it.
+// Everything people read (text reports, messages, scripts, instructions)
+// shows [Thumbprint] instead, the upper-case form Windows shows.
+func SHA1Hex(c *x509.Certificate) string {
+	s := sha1.Sum(c.Raw)
+	return hex.EncodeToString(s[:])
 }
 
-// allCipherSuites offers every suite Go implements, legacy ones included:
-// trustgap only reads certificates, and Lync 2010 era servers may offer
-// nothing newer.
-func allCipherSuites() []uint16 {
-	var ids []uint16
-	for _, s := range tls.CipherSuites() {
-		ids = append(ids, s.ID)
+// NameCovers reports whether c is valid for host: its DNS and IP SANs, or its
+// CN when it has no SANs at all (how Windows clients still judge it).
+func NameCovers(c *x509.Certificate, host string) bool {
+	if len(c.DNSNames) > 0 || len(c.IPAddresses) > 0 {
+		return c.VerifyHostname(host) == nil
 	}
-	for _, s := range tls.InsecureCipherSuites() {
-		ids = append(ids, s.ID)
+	cn := strings.ToLower(strings.TrimSuffix(c.Subject.CommonName, "."))
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if ip := net.ParseIP(h); ip != nil {
+		cip := net.ParseIP(cn)
+		return cip != nil && cip.Equal(ip)
 	}
-	return ids
+	return matchName(cn, h)
+}
+
+func matchName(pattern, host string) bool {
+	if pattern == host {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(pattern, "*."); ok {
+		i := strings.IndexByte(host, '.')
+		return i > 0 && host[i+1:] == rest
+	}
+	return false
+}
+
+// WeakSignature reports whether alg is MD2, MD5 or SHA-1 based.
+func WeakSignature(alg x509.SignatureAlgorithm) bool {
+	switch alg {
+	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return true
+	}
+	return false
+}
+
+// KeyWeakness describes c's public key if it is too weak, or returns "".
+// This is trustgap's one key-strength rule, for servers, CAs and roots
+// alike: RSA below 2048 bits, EC below 256.
+func KeyWeakness(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < 2048 {
+			return fmt.Sprintf("a %d-bit RSA key", n)
+		}
+	case *ecdsa.PublicKey:
+		if n := k.Curve.Params().BitSize; n < 256 {
+			return fmt.Sprintf("a %d-bit EC key", n)
+		}
+	}
+	return ""
 }

@@ -15,6 +15,11 @@ import (
 	"unicode/utf16"
 )
 
+// PolicyKey is the registry key under which Group Policy stores
+// certificates: PolicyKey\<Store>\Certificates\<SHA-1>, value Blob
+// (windows-formats.md §1).
+const PolicyKey = `Software\Policies\Microsoft\SystemCertificates`
+
 // Property IDs used in certificate BLOBs and serialized stores.
 const (
 	PropFriendlyName = 11   // CERT_FRIENDLY_NAME_PROP_ID, UTF-16LE, NUL-terminated

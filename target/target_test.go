@@ -1,8 +1,7 @@
-package chain
+package target
 
 import (
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,7 +61,7 @@ func TestParseTargetErrors(t *testing.T) {
 }
 
 func TestTargetFile(t *testing.T) {
-	var l TargetList
+	var l List
 	in := "# servers\n\nlync pool.contoso.com\n  https://mail.contoso.com/EWS/Exchange.asmx  # EWS\npool.contoso.com:5061\nmail.contoso.com\n"
 	if err := l.AddFile(strings.NewReader(in), "servers.txt"); err != nil {
 		t.Fatal(err)
@@ -106,28 +105,11 @@ func FuzzTargetFile(f *testing.F) {
 	f.Add("# c\nlync a.b\n\nhttps://x.y/ews/\n")
 	f.Add("ews\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		var l TargetList
+		var l List
 		err := l.AddFile(strings.NewReader(s), "f")
 		var le *LineError
 		if err != nil && !errors.As(err, &le) {
 			t.Fatalf("error %v is not a *LineError", err)
-		}
-	})
-}
-
-func FuzzParsePin(f *testing.F) {
-	f.Add("mail.contoso.com:443:127.0.0.1")
-	f.Add("a:1:[::1]")
-	f.Fuzz(func(t *testing.T, s string) {
-		k, a, err := ParsePin(s)
-		if err != nil {
-			return
-		}
-		if _, _, err := net.SplitHostPort(k); err != nil {
-			t.Fatalf("%q gave key %q: %v", s, k, err)
-		}
-		if h, _, err := net.SplitHostPort(a); err != nil || net.ParseIP(h) == nil {
-			t.Fatalf("%q gave address %q", s, a)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package chain_test
+package scanner_test
 
 import (
 	"crypto/x509"

@@ -1,4 +1,4 @@
-package remediate
+package report
 
 import (
 	"bufio"
@@ -7,22 +7,20 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-
-	"github.com/trustgap/trustgap/chain"
 )
 
 var documentStart = regexp.MustCompile(`^\s*\{\s*"(targets|summary)"\s*:`)
 
-// ReadReport reads a saved scan report, "--format json" (one document) or
+// Read reads a saved scan report, "--format json" (one document) or
 // "--format jsonl" (one target per line), and calls fn for every target as
 // it is decoded, so a large report is never held in memory whole.
-func ReadReport(r io.Reader, name string, fn func(*chain.TargetReport) error) error {
+func Read(r io.Reader, name string, fn func(*Target) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(256)
 	dec := json.NewDecoder(br)
 	n := 0
 	one := func() error {
-		var tr chain.TargetReport
+		var tr Target
 		if err := dec.Decode(&tr); err != nil {
 			return fmt.Errorf("%s: target %d: %v", name, n+1, err)
 		}

@@ -1,21 +1,32 @@
-package chain
+// Package scanner runs a scan: for every target it captures the presented
+// chain through network, builds and judges it through chain, and hands each
+// result on in input order, with a bounded pool of workers. Lync targets go
+// first, because clients that sign in to Lync trust its CA, which makes
+// their roots anchors for every other target.
+//
+// It wires network and chain together and formats nothing; it must not
+// import report, remediate or cmd.
+package scanner
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/target"
 )
 
 // Scanner fetches, builds and judges the chains of many targets.
 type Scanner struct {
-	Dialer *Dialer
+	Dialer *network.Dialer
 	// AIA completes missing intermediates; nil disables AIA.
-	AIA *AIA
+	AIA *network.AIA
 	// Store is the client root store.
-	Store *CertSet
+	Store *chain.CertSet
 	// Now is the instant validity is judged at; zero means time.Now().
 	Now time.Time
 	// Concurrency bounds the connections in flight; zero means 64.
@@ -31,7 +42,7 @@ const windowFactor = 4
 // as it and every result before it are judged. Lync targets are scanned
 // first, because their roots are trusted anchors for the others. Scan stops
 // early only when emit fails or ctx is done.
-func (s *Scanner) Scan(ctx context.Context, targets []Target, emit func(*Result) error) error {
+func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*chain.Result) error) error {
 	now := s.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -46,28 +57,28 @@ func (s *Scanner) Scan(ctx context.Context, targets []Target, emit func(*Result)
 	// Phase 1: lync targets, held until their roots are known.
 	var lyncIdx []int
 	for i, t := range targets {
-		if t.Role == RoleLync {
+		if t.Role == target.RoleLync {
 			lyncIdx = append(lyncIdx, i)
 		}
 	}
-	lyncRes := make(map[int]*Result, len(lyncIdx))
+	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
 	var mu sync.Mutex
-	s.run(ctx, conc, len(lyncIdx), func(k int) *Result {
+	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
 		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil)
-	}, func(r *Result) error {
+	}, func(r *chain.Result) error {
 		mu.Lock()
 		lyncRes[r.Index] = r
 		mu.Unlock()
 		return nil
 	}, nil)
-	lync := &CertSet{}
+	lync := &chain.CertSet{}
 	for _, i := range lyncIdx {
 		r := lyncRes[i]
 		if root := r.Root(); root != nil && len(r.Path.Links) > 1 {
 			lync.Add(root.Cert)
 		}
 	}
-	j := &Judge{Store: s.Store, Lync: lync, LyncNames: names(lync.All()), Now: now}
+	j := chain.NewJudge(s.Store, lync, now)
 	for _, r := range lyncRes {
 		j.Apply(r)
 	}
@@ -76,12 +87,12 @@ func (s *Scanner) Scan(ctx context.Context, targets []Target, emit func(*Result)
 	// results slotted in.
 	var others []int
 	for i, t := range targets {
-		if t.Role != RoleLync {
+		if t.Role != target.RoleLync {
 			others = append(others, i)
 		}
 	}
 	next := 0 // next input index to emit
-	pending := map[int]*Result{}
+	pending := map[int]*chain.Result{}
 	flush := func() error {
 		for next < len(targets) {
 			r, ok := lyncRes[next]
@@ -100,16 +111,16 @@ func (s *Scanner) Scan(ctx context.Context, targets []Target, emit func(*Result)
 		return nil
 	}
 	window := make(chan struct{}, conc*windowFactor)
-	err := s.run(ctx, conc, len(others), func(k int) *Result {
+	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[others[k]], others[k], lync)
 		j.Apply(r)
 		return r
-	}, func(r *Result) error {
+	}, func(r *chain.Result) error {
 		pending[r.Index] = r
 		before := next
 		err := flush()
 		for i := before; i < next; i++ {
-			if targets[i].Role != RoleLync {
+			if targets[i].Role != target.RoleLync {
 				<-window
 			}
 		}
@@ -127,9 +138,9 @@ func (s *Scanner) Scan(ctx context.Context, targets []Target, emit func(*Result)
 // run calls work for 0..n-1 on conc workers and hands each result to collect
 // on the calling goroutine. With window non-nil, a slot is taken before each
 // job is dispatched; collect gives slots back.
-func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *Result, collect func(*Result) error, window chan struct{}) error {
+func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Result, collect func(*chain.Result) error, window chan struct{}) error {
 	jobs := make(chan int)
-	results := make(chan *Result)
+	results := make(chan *chain.Result)
 	var wg sync.WaitGroup
 	for w := 0; w < min(conc, n); w++ {
 		wg.Add(1)
@@ -175,10 +186,10 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *Result, 
 	return firstErr
 }
 
-func (s *Scanner) fetchBuild(ctx context.Context, t Target, idx int, lync *CertSet) *Result {
-	r := &Result{Target: t, Index: idx}
+func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync *chain.CertSet) *chain.Result {
+	r := &chain.Result{Target: t, Index: idx}
 	if err := ctx.Err(); err != nil {
-		r.Err = &FetchError{Code: Timeout, Host: t.Host, Err: errors.New("scan cancelled")}
+		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Err: errors.New("scan cancelled")}
 		return r
 	}
 	p, err := s.Dialer.Fetch(ctx, t.Host, t.Port)
@@ -187,17 +198,11 @@ func (s *Scanner) fetchBuild(ctx context.Context, t Target, idx int, lync *CertS
 		return r
 	}
 	r.Addr = p.Addr
-	b := &Builder{Store: s.Store, Extra: lync, AIA: s.AIA}
+	b := &chain.Builder{Store: s.Store, Extra: lync}
+	if s.AIA != nil {
+		b.AIA = s.AIA // an interface: never a typed nil
+	}
 	path := b.Build(ctx, p.Certs[0], p.Certs[1:])
 	r.Path = &path
 	return r
-}
-
-func names(certs []*x509.Certificate) []string {
-	out := make([]string, 0, len(certs))
-	for _, c := range certs {
-		out = append(out, describe(c))
-	}
-	sort.Strings(out)
-	return out
 }

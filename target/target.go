@@ -1,4 +1,10 @@
-package chain
+// Package target parses what trustgap is asked to scan: target lines
+// ("[ROLE] TARGET") from arguments and target files, with the role each
+// endpoint plays for a Lync or Skype for Business client.
+//
+// It knows nothing of the network or of certificates, and imports nothing
+// of trustgap.
+package target
 
 import (
 	"bufio"
@@ -78,7 +84,7 @@ func ParseTarget(line string) (Target, error) {
 		}
 		t.Host, path = u.Hostname(), strings.ToLower(u.Path)
 		if p := u.Port(); p != "" {
-			n, err := parsePort(p)
+			n, err := ParsePort(p)
 			if err != nil {
 				return t, err
 			}
@@ -98,7 +104,7 @@ func ParseTarget(line string) (Target, error) {
 		}
 		t.Host = host
 		if port != "" {
-			n, err := parsePort(port)
+			n, err := ParsePort(port)
 			if err != nil {
 				return t, err
 			}
@@ -129,7 +135,8 @@ func ParseTarget(line string) (Target, error) {
 	return t, nil
 }
 
-func parsePort(p string) (int, error) {
+// ParsePort parses a TCP port number, 1-65535.
+func ParsePort(p string) (int, error) {
 	n, err := strconv.Atoi(p)
 	if err != nil || n < 1 || n > 65535 {
 		return 0, fmt.Errorf("bad port %q (want 1-65535)", p)
@@ -170,15 +177,15 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
-// TargetList collects targets from files and arguments, de-duplicated by
+// List collects targets from files and arguments, de-duplicated by
 // [Target.Key] in first-seen order.
-type TargetList struct {
+type List struct {
 	Targets []Target
 	seen    map[string]bool
 }
 
 // Add appends t unless an equal target was added before.
-func (l *TargetList) Add(t Target) {
+func (l *List) Add(t Target) {
 	if l.seen == nil {
 		l.seen = make(map[string]bool)
 	}
@@ -192,7 +199,7 @@ func (l *TargetList) Add(t Target) {
 // AddFile reads a target file named name: one "[ROLE] TARGET" per line, "#"
 // starts a comment, blank lines are skipped. The first malformed line is
 // returned as a [*LineError]; nothing is added after it.
-func (l *TargetList) AddFile(r io.Reader, name string) error {
+func (l *List) AddFile(r io.Reader, name string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1024), maxLineLen)
 	n := 0

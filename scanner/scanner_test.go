@@ -1,10 +1,11 @@
-package chain_test
+package scanner_test
 
 import (
 	"context"
 	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/trustgap/trustgap/scanner"
 	"net"
 	"net/http"
 	"runtime"
@@ -15,14 +16,18 @@ import (
 	"time"
 
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/lab"
 	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/target"
 )
 
 // env is a loopback lab: names pinned to local servers, and a client store.
 type env struct {
 	t     *testing.T
-	pins  chain.Pins
+	pins  network.Pins
 	store []*x509.Certificate
 	noAIA bool
 	dns   string
@@ -30,7 +35,7 @@ type env struct {
 }
 
 func newEnv(t *testing.T, store ...*x509.Certificate) *env {
-	return &env{t: t, pins: chain.Pins{}, store: store, tmo: 5 * time.Second}
+	return &env{t: t, pins: network.Pins{}, store: store, tmo: 5 * time.Second}
 }
 
 // serve starts a TLS server presenting leaf and chain, reachable as name:port.
@@ -44,27 +49,27 @@ func (e *env) pin(name string, port int, addr string) {
 	e.pins[net.JoinHostPort(name, strconv.Itoa(port))] = addr
 }
 
-func (e *env) scanner() *chain.Scanner {
-	d := &chain.Dialer{Pins: e.pins, Timeout: e.tmo}
+func (e *env) scanner() *scanner.Scanner {
+	d := &network.Dialer{Pins: e.pins, Timeout: e.tmo}
 	if e.dns != "" {
-		d.Resolver = &chain.DNSResolver{Server: e.dns, Timeout: e.tmo}
+		d.Resolver = &network.DNSResolver{Server: e.dns, Timeout: e.tmo}
 	} else {
 		// Anything not pinned must not leave the machine: an empty DNS
 		// server answers NXDOMAIN.
 		srv := lab.NewDNS()
 		e.t.Cleanup(srv.Close)
-		d.Resolver = &chain.DNSResolver{Server: srv.Addr, Timeout: e.tmo}
+		d.Resolver = &network.DNSResolver{Server: srv.Addr, Timeout: e.tmo}
 	}
-	s := &chain.Scanner{Dialer: d, Store: chain.NewCertSet(e.store...), Now: testca.Epoch, Concurrency: 4}
+	s := &scanner.Scanner{Dialer: d, Store: chain.NewCertSet(e.store...), Now: testca.Epoch, Concurrency: 4}
 	if !e.noAIA {
-		s.AIA = chain.NewAIA(d)
+		s.AIA = network.NewAIA(d)
 	}
 	return s
 }
 
 func (e *env) scan(lines ...string) []*chain.Result {
 	e.t.Helper()
-	var list chain.TargetList
+	var list target.List
 	if err := list.AddFile(strings.NewReader(strings.Join(lines, "\n")), "test"); err != nil {
 		e.t.Fatal(err)
 	}
@@ -116,7 +121,7 @@ func sources(r *chain.Result) string {
 	return strings.Join(s, " ")
 }
 
-func findMsg(t *testing.T, r *chain.Result, code string) chain.Finding {
+func findMsg(t *testing.T, r *chain.Result, code string) finding.Finding {
 	t.Helper()
 	for _, f := range r.Findings {
 		if f.Code == code {
@@ -127,7 +132,7 @@ func findMsg(t *testing.T, r *chain.Result, code string) chain.Finding {
 		}
 	}
 	t.Fatalf("no %s finding in %q", code, codes(r))
-	return chain.Finding{}
+	return finding.Finding{}
 }
 
 type pki struct {
@@ -151,7 +156,7 @@ func TestTrustedChain(t *testing.T) {
 	if got, want := sources(r), "mail.contoso.test@server Contoso Issuing CA@server Contoso Root CA@store"; got != want {
 		t.Errorf("chain %q, want %q", got, want)
 	}
-	if r.Target.Role != chain.RoleEWS {
+	if r.Target.Role != target.RoleEWS {
 		t.Errorf("role %q, want ews", r.Target.Role)
 	}
 }
@@ -183,7 +188,7 @@ func TestUntrustedRootAndDifferentCA(t *testing.T) {
 	e.serve("mail.contoso.test", 443, testca.Leaf(exch.inter, "mail.contoso.test"), []*x509.Certificate{exch.inter.Cert, exch.root.Cert}, lab.TLSOptions{})
 	rs := e.scan("https://mail.contoso.test/EWS/Exchange.asmx", "pool.contoso.test:5061")
 	ews, pool := rs[0], rs[1]
-	if pool.Target.Role != chain.RoleLync {
+	if pool.Target.Role != target.RoleLync {
 		t.Fatalf("port 5061 should infer lync, got %s", pool.Target.Role)
 	}
 	wantCodes(t, pool, "lync-root-assumed/info")
@@ -195,7 +200,7 @@ func TestUntrustedRootAndDifferentCA(t *testing.T) {
 	if !strings.Contains(f.Message, "Fabrikam Root CA") || !strings.Contains(f.Message, "Contoso Lync Root CA") {
 		t.Errorf("different-ca message should name both CAs: %s", f.Message)
 	}
-	if f := findMsg(t, ews, "untrusted-root"); !strings.Contains(f.Fix, chain.Thumbprint(exch.root.Cert)) {
+	if f := findMsg(t, ews, "untrusted-root"); !strings.Contains(f.Fix, certutil.Thumbprint(exch.root.Cert)) {
 		t.Errorf("untrusted-root fix should name the root's thumbprint: %s", f.Fix)
 	}
 
@@ -506,12 +511,12 @@ func bigNames(n int) []string {
 
 // benchLab serves n distinct names from 4 loopback servers, with an AIA
 // server for the intermediate they do not send.
-func benchLab(b *testing.B, n int) (targets []chain.Target, pins chain.Pins, root *x509.Certificate) {
+func benchLab(b *testing.B, n int) (targets []target.Target, pins network.Pins, root *x509.Certificate) {
 	r := testca.Root("Bench Root")
 	inter := testca.Intermediate("Bench Issuing", r)
 	aia := lab.Files(map[string][]byte{"/i.crt": inter.Cert.Raw})
 	b.Cleanup(aia.Close)
-	pins = chain.Pins{"pki.bench.test:80": aia.Addr}
+	pins = network.Pins{"pki.bench.test:80": aia.Addr}
 	var servers []*lab.Server
 	for i := 0; i < 4; i++ {
 		leaf := testca.New(testca.Options{CN: "*.bench.test", DNSNames: []string{"*.bench.test"}, IssuingURL: "http://pki.bench.test/i.crt"}, inter)
@@ -522,15 +527,15 @@ func benchLab(b *testing.B, n int) (targets []chain.Target, pins chain.Pins, roo
 	for i := 0; i < n; i++ {
 		name := "h" + strconv.Itoa(i) + ".bench.test"
 		pins[name+":443"] = servers[i%4].Addr
-		t, _ := chain.ParseTarget(name)
+		t, _ := target.ParseTarget(name)
 		targets = append(targets, t)
 	}
 	return targets, pins, r.Cert
 }
 
-func benchScan(b *testing.B, targets []chain.Target, pins chain.Pins, root *x509.Certificate, each func(int)) {
-	d := &chain.Dialer{Pins: pins, Timeout: 5 * time.Second}
-	s := &chain.Scanner{Dialer: d, AIA: chain.NewAIA(d), Store: chain.NewCertSet(root), Now: testca.Epoch, Concurrency: 64}
+func benchScan(b *testing.B, targets []target.Target, pins network.Pins, root *x509.Certificate, each func(int)) {
+	d := &network.Dialer{Pins: pins, Timeout: 5 * time.Second}
+	s := &scanner.Scanner{Dialer: d, AIA: network.NewAIA(d), Store: chain.NewCertSet(root), Now: testca.Epoch, Concurrency: 64}
 	n := 0
 	if err := s.Scan(context.Background(), targets, func(r *chain.Result) error {
 		if !r.Trusted {

@@ -1,11 +1,11 @@
-package remediate_test
+package report_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/remediate"
+	"github.com/trustgap/trustgap/report"
 )
 
 func TestReadReportForms(t *testing.T) {
@@ -16,7 +16,7 @@ func TestReadReportForms(t *testing.T) {
 		"jsonl":       obj + "\n" + strings.Replace(obj, "a.test", "b.test", 1) + "\n",
 	} {
 		var got []string
-		err := remediate.ReadReport(strings.NewReader(in), name, func(tr *chain.TargetReport) error {
+		err := report.Read(strings.NewReader(in), name, func(tr *report.Target) error {
 			got = append(got, tr.Target)
 			return nil
 		})
@@ -31,7 +31,7 @@ func TestReadReportForms(t *testing.T) {
 		`{"role":"ews"}`:    `target 1 has no "target" field`,
 		`{"targets":[1,2]}`: "r.json: target 1",
 	} {
-		err := remediate.ReadReport(strings.NewReader(in), "r.json", func(*chain.TargetReport) error { return nil })
+		err := report.Read(strings.NewReader(in), "r.json", func(*report.Target) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", in, err, want)
 		}
@@ -43,7 +43,7 @@ func FuzzReadReport(f *testing.F) {
 	f.Add(`{"role":"ews","target":"a"}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		pl := &remediate.Planner{IncludeSelfSigned: true}
-		remediate.ReadReport(strings.NewReader(s), "f", pl.Add)
+		report.Read(strings.NewReader(s), "f", pl.Add)
 		pl.Plan()
 	})
 }

@@ -1,4 +1,10 @@
-package rootstore
+// Package certfile reads certificates out of every container trustgap meets:
+// PEM, DER, PKCS#7 (.p7b/.p7c, DER or PEM), Microsoft serialized stores
+// (.sst) and Group Policy Registry.pol files. The format is sniffed from the
+// content. Root stores and AIA answers are both read through it.
+//
+// It imports only internal helpers ([certutil], [winfmt]).
+package certfile
 
 import (
 	"bytes"
@@ -165,9 +171,6 @@ func firstDER(b []byte) ([]byte, error) {
 	return b[:hdr+n], nil
 }
 
-// PolicyKey is the registry key under which Group Policy stores certificates.
-const PolicyKey = `Software\Policies\Microsoft\SystemCertificates`
-
 func (d *Decoded) pol(data []byte) error {
 	entries, err := winfmt.DecodePol(data)
 	if err != nil && len(entries) == 0 {
@@ -176,7 +179,7 @@ func (d *Decoded) pol(data []byte) error {
 	if err != nil {
 		d.Skipped = append(d.Skipped, fmt.Sprintf("Registry.pol truncated: %v", err))
 	}
-	prefix := strings.ToLower(PolicyKey) + `\`
+	prefix := strings.ToLower(winfmt.PolicyKey) + `\`
 	for i, e := range entries {
 		k := strings.ToLower(e.Key)
 		if !strings.HasPrefix(k, prefix) {

@@ -1,4 +1,13 @@
-package chain
+// Package network is everything trustgap sends over the wire: name
+// resolution (the system resolver or one DNS server, and --resolve pins),
+// TCP dialing, capturing the chain a TLS server presents, and every bounded
+// HTTP fetch (AIA caIssuers) with its per-run cache and limits. Scan and
+// discover share it.
+//
+// It decides nothing about trust: it imports no chain, report or
+// remediation code, and returns what it saw, or typed errors that say what
+// failed and where.
+package network
 
 import (
 	"context"
@@ -11,6 +20,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/trustgap/trustgap/target"
 )
 
 // DNSErrorKind says how a DNS lookup failed. Discovery reports these apart
@@ -41,7 +51,7 @@ func (e *DNSError) Error() string {
 	if e.Server != "" {
 		via = " via " + e.Server
 	}
-	msg := fmt.Sprintf("chain: lookup %s %s%s: ", e.Type, e.Name, via)
+	msg := fmt.Sprintf("network: lookup %s %s%s: ", e.Type, e.Name, via)
 	switch e.Kind {
 	case NXDomain:
 		msg += "no such name (NXDOMAIN)"
@@ -270,7 +280,7 @@ func ParsePin(s string) (key, addr string, err error) {
 		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
 	}
 	port, a := rest[:j], strings.TrimSuffix(strings.TrimPrefix(rest[j+1:], "["), "]")
-	if _, err := parsePort(port); err != nil {
+	if _, err := target.ParsePort(port); err != nil {
 		return "", "", fmt.Errorf("bad --resolve %q: %v", s, err)
 	}
 	if net.ParseIP(a) == nil {
@@ -304,7 +314,7 @@ func (e *ConnectError) Error() string {
 	if e.Timeout {
 		what = "connection timed out"
 	}
-	return fmt.Sprintf("chain: connect to %s (%s): %s: %v", e.Host, e.Addr, what, e.Err)
+	return fmt.Sprintf("network: connect to %s (%s): %s: %v", e.Host, e.Addr, what, e.Err)
 }
 
 func (e *ConnectError) Unwrap() error { return e.Err }

@@ -1,4 +1,4 @@
-package discover
+package report
 
 import (
 	"bufio"
@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/trustgap/trustgap/discover"
 )
 
-// WriteText writes a readable report.
-func (r *Report) WriteText(w io.Writer) error {
+// WriteDiscoverText writes a discovery as readable text.
+func WriteDiscoverText(w io.Writer, r *discover.Report) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Autodiscover for %s\n", r.Domain)
 	writeSteps(bw, r.Autodiscover)
@@ -28,7 +30,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	return bw.Flush()
 }
 
-func writeSteps(w *bufio.Writer, steps []*Step) {
+func writeSteps(w *bufio.Writer, steps []*discover.Step) {
 	for _, s := range steps {
 		mark := "--"
 		if s.OK {
@@ -64,15 +66,16 @@ func writeSteps(w *bufio.Writer, steps []*Step) {
 	}
 }
 
-// WriteJSON writes the report as one JSON document.
-func (r *Report) WriteJSON(w io.Writer) error {
+// WriteDiscoverJSON writes a discovery as one JSON document.
+func WriteDiscoverJSON(w io.Writer, r *discover.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
-// WriteTargets writes a target file that "trustgap scan -f -" reads.
-func (r *Report) WriteTargets(w io.Writer) error {
+// WriteDiscoverTargets writes what a discovery found as a target file that
+// "trustgap scan -f -" reads.
+func WriteDiscoverTargets(w io.Writer, r *discover.Report) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# endpoints found for %s", r.Domain)
 	if r.SIPDomain != "" {

@@ -1,0 +1,105 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/target"
+)
+
+// judged builds and judges the chain a server for host presents, against a
+// client store, as a scan would.
+func judged(t *testing.T, store []*x509.Certificate, host string, leaf *testca.Cert, presented ...*x509.Certificate) *chain.Result {
+	t.Helper()
+	tg, err := target.ParseTarget(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := chain.NewCertSet(store...)
+	p := (&chain.Builder{Store: set}).Build(context.Background(), leaf.Cert, presented)
+	r := &chain.Result{Target: tg, Addr: "192.0.2.1:443", Path: &p}
+	chain.NewJudge(set, &chain.CertSet{}, testca.Epoch).Apply(r)
+	return r
+}
+
+// unreachable is the result for a name that does not resolve.
+func unreachable(t *testing.T, host string) *chain.Result {
+	t.Helper()
+	tg, _ := target.ParseTarget(host)
+	r := &chain.Result{Target: tg, Err: &network.FetchError{Code: finding.CodeDNSFailure, Host: host,
+		Err: &network.DNSError{Name: host, Type: "A/AAAA", Kind: network.NXDomain}}}
+	chain.NewJudge(&chain.CertSet{}, &chain.CertSet{}, testca.Epoch).Apply(r)
+	return r
+}
+
+func TestTextWriterColourAndVerbose(t *testing.T) {
+	root := testca.Root("Contoso Root CA")
+	inter := testca.Intermediate("Contoso Issuing CA", root)
+	// root not in store: FAIL
+	r := judged(t, nil, "mail.contoso.test", testca.Leaf(inter, "mail.contoso.test"), inter.Cert, root.Cert)
+	for _, tc := range []struct {
+		opts    report.Options
+		want    []string
+		notWant []string
+	}{
+		{report.Options{Format: report.FormatText}, []string{"FAIL ", "untrusted-root"}, []string{"\x1b[", "Serial Number"}},
+		{report.Options{Format: report.FormatText, Color: true}, []string{"\x1b[31mFAIL"}, nil},
+		{report.Options{Format: report.FormatText, Verbose: true}, []string{"--- certificate 0 (server) ---", "Serial Number:", "DNS:mail.contoso.test"}, nil},
+	} {
+		var buf bytes.Buffer
+		w, err := report.NewWriter(&buf, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(r)
+		w.Close()
+		for _, s := range tc.want {
+			if !strings.Contains(buf.String(), s) {
+				t.Errorf("%+v: output lacks %q:\n%s", tc.opts, s, buf.String())
+			}
+		}
+		for _, s := range tc.notWant {
+			if strings.Contains(buf.String(), s) {
+				t.Errorf("%+v: output has %q", tc.opts, s)
+			}
+		}
+	}
+}
+
+func TestJSONDocumentParses(t *testing.T) {
+	root := testca.Root("Contoso Root CA")
+	inter := testca.Intermediate("Contoso Issuing CA", root)
+	rs := []*chain.Result{judged(t, []*x509.Certificate{root.Cert}, "a.test", testca.Leaf(inter, "a.test"), inter.Cert), unreachable(t, "unknown.test")}
+	var buf bytes.Buffer
+	w, _ := report.NewWriter(&buf, report.Options{Format: report.FormatJSON})
+	for _, r := range rs {
+		w.Write(r)
+	}
+	w.Close()
+	var doc struct {
+		Targets []report.Target `json:"targets"`
+		Summary report.Summary  `json:"summary"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, buf.String())
+	}
+	if len(doc.Targets) != 2 || !doc.Targets[0].Trusted || doc.Targets[0].Root == nil || !doc.Targets[0].Root.InStore {
+		t.Errorf("targets: %+v", doc.Targets)
+	}
+	if doc.Targets[1].Root != nil || len(doc.Targets[1].Chain) != 0 || doc.Targets[1].Findings[0].Code != "dns-failure" {
+		t.Errorf("unreachable target: %+v", doc.Targets[1])
+	}
+	s := doc.Summary
+	if s.Targets != 2 || s.Trusted != 1 || s.Unreachable != 1 || s.Failed != 1 || s.Codes["dns-failure"] != 1 || len(s.Roots) != 1 || s.Roots[0].Targets != 1 {
+		t.Errorf("summary: %+v", s)
+	}
+}
