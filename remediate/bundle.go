@@ -12,6 +12,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/winfmt"
 	"go.mozilla.org/pkcs7"
 )
@@ -178,12 +179,7 @@ type ManifestFile struct {
 
 // ManifestCert is one certificate of the bundle.
 type ManifestCert struct {
-	Subject        string   `json:"subject"`
-	Issuer         string   `json:"issuer"`
-	SHA1           string   `json:"sha1"`
-	SHA256         string   `json:"sha256"`
-	NotBefore      string   `json:"not_before"`
-	NotAfter       string   `json:"not_after"`
+	certutil.Identity
 	Store          Store    `json:"store"`
 	File           string   `json:"file"`
 	SelfSignedLeaf bool     `json:"self_signed_leaf"`
@@ -198,10 +194,8 @@ func manifest(files []File, plan *Plan, meta Meta) ([]byte, error) {
 	}
 	for _, it := range plan.Items {
 		mc := ManifestCert{
-			Subject: it.Cert.Subject.String(), Issuer: it.Cert.Issuer.String(),
-			SHA1: it.Thumbprint(), SHA256: it.SHA256(),
-			NotBefore: it.Cert.NotBefore.UTC().Format(time.RFC3339), NotAfter: it.Cert.NotAfter.UTC().Format(time.RFC3339),
-			Store: it.Store, File: it.File(), SelfSignedLeaf: it.SelfSignedLeaf,
+			Identity: certutil.IdentityOf(it.Cert),
+			Store:    it.Store, File: it.File(), SelfSignedLeaf: it.SelfSignedLeaf,
 		}
 		for _, r := range it.Reasons {
 			mc.Targets = append(mc.Targets, r.Target)

@@ -11,12 +11,9 @@
 package report
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/finding"
@@ -37,12 +34,7 @@ const (
 
 // Cert is a certificate as reports show it.
 type Cert struct {
-	Subject    string `json:"subject"`
-	Issuer     string `json:"issuer"`
-	SHA1       string `json:"sha1"`
-	SHA256     string `json:"sha256"`
-	NotBefore  string `json:"not_before"`
-	NotAfter   string `json:"not_after"`
+	certutil.Identity
 	SelfSigned bool   `json:"self_signed"`
 	CA         bool   `json:"ca"`
 	Source     Source `json:"source"`
@@ -75,14 +67,8 @@ type Target struct {
 
 // NewCert describes c.
 func NewCert(c *x509.Certificate, src chain.Source) Cert {
-	s256 := sha256.Sum256(c.Raw)
 	return Cert{
-		Subject:    c.Subject.String(),
-		Issuer:     c.Issuer.String(),
-		SHA1:       certutil.SHA1Hex(c),
-		SHA256:     hex.EncodeToString(s256[:]),
-		NotBefore:  c.NotBefore.UTC().Format(time.RFC3339),
-		NotAfter:   c.NotAfter.UTC().Format(time.RFC3339),
+		Identity:   certutil.IdentityOf(c),
 		SelfSigned: certutil.IsSelfSigned(c),
 		CA:         c.IsCA,
 		Source:     Source(src),

@@ -1,8 +1,6 @@
 package rootstore
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -27,15 +25,10 @@ const (
 
 // RootAudit is one root and its findings.
 type RootAudit struct {
-	Subject   string            `json:"subject"`
-	Issuer    string            `json:"issuer"`
-	SHA1      string            `json:"sha1"`
-	SHA256    string            `json:"sha256"`
-	NotBefore string            `json:"not_before"`
-	NotAfter  string            `json:"not_after"`
-	Source    string            `json:"source"`
-	Public    bool              `json:"public"`
-	Findings  []finding.Finding `json:"findings"`
+	certutil.Identity
+	Source   string            `json:"source"`
+	Public   bool              `json:"public"`
+	Findings []finding.Finding `json:"findings"`
 }
 
 // AuditSummary totals an audit.
@@ -67,11 +60,9 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 	size := 0
 	for _, r := range s.Roots {
 		c := r.Cert
-		s256 := sha256.Sum256(c.Raw)
 		ra := RootAudit{
-			Subject: c.Subject.String(), Issuer: c.Issuer.String(), SHA1: certutil.SHA1Hex(c), SHA256: hex.EncodeToString(s256[:]),
-			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
-			Source: r.Source, Public: IsPublic(c), Findings: []finding.Finding{},
+			Identity: certutil.IdentityOf(c),
+			Source:   r.Source, Public: IsPublic(c), Findings: []finding.Finding{},
 		}
 		add := func(code string, sev finding.Severity, fix, format string, args ...any) {
 			ra.Findings = append(ra.Findings, finding.New(code, sev, fix, format, args...))

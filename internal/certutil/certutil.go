@@ -11,12 +11,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 )
 
 // Thumbprint is the upper-case hex SHA-1 of c, as Windows shows it.
@@ -133,4 +135,25 @@ func KeyWeakness(c *x509.Certificate) string {
 		}
 	}
 	return ""
+}
+
+// Identity names a certificate the same way in every JSON output: report
+// chains and roots, root store audits and the bundle manifest.
+type Identity struct {
+	Subject   string `json:"subject"`
+	Issuer    string `json:"issuer"`
+	SHA1      string `json:"sha1"`       // lower-case hex, see [SHA1Hex]
+	SHA256    string `json:"sha256"`     // lower-case hex
+	NotBefore string `json:"not_before"` // RFC 3339, UTC
+	NotAfter  string `json:"not_after"`
+}
+
+// IdentityOf returns c's [Identity].
+func IdentityOf(c *x509.Certificate) Identity {
+	s256 := sha256.Sum256(c.Raw)
+	return Identity{
+		Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+		SHA1: SHA1Hex(c), SHA256: hex.EncodeToString(s256[:]),
+		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+	}
 }
