@@ -1,6 +1,8 @@
 // Package cmd is trustgap's command line: the root command and the mapping
 // of errors to messages and exit codes. Only this package and its children
-// import cobra.
+// import cobra. Commands only wire flags to the packages that do the work
+// (target, network, scanner, report, remediate, rootstore, discover); none
+// of those imports cmd.
 package cmd
 
 import (

@@ -1,7 +1,8 @@
 // Package lab runs loopback servers for the demo and the tests: TLS servers
 // presenting chosen chains, plain HTTP servers (AIA, Autodiscover redirects),
 // servers that never finish a handshake, and an in-process DNS server. Every
-// server listens on 127.0.0.1 only.
+// server listens on 127.0.0.1 only. It is for tests and the demo, and imports
+// only testca of trustgap.
 package lab
 
 import (

@@ -4,6 +4,8 @@
 //
 // Certificates use a fixed clock ([Epoch]) so that fixtures are reproducible
 // relative to the validity instant the tests pin with --now.
+//
+// It is for tests and the demo lab only and imports nothing of trustgap.
 package testca
 
 import (

@@ -2,6 +2,8 @@
 // oracles (openssl, Samba's Registry.pol parser). Where one is missing the
 // test is skipped with a clear message, except under CI (CI=true), where a
 // missing tool fails the test: .ci/run installs them.
+//
+// It is for tests only and imports nothing of trustgap.
 package testtool
 
 import (

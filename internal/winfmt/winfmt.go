@@ -4,7 +4,8 @@
 // (Registry.pol, MS-GPREG §2.2.1).
 //
 // Decoders are bounded and never panic on malformed input: every length is
-// checked against what remains before it is used.
+// checked against what remains before it is used. It imports nothing of
+// trustgap.
 package winfmt
 
 import (
