@@ -9,6 +9,7 @@ package testtool
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -31,4 +32,49 @@ func Missing(t testing.TB, why string) {
 		t.Fatalf("CI=true and %s: .ci/run must install it", why)
 	}
 	t.Skipf("skipped: %s", why)
+}
+
+// Shared returns the path of a file in the shared reference material (the
+// real Windows files of fixtures/real, the validator tools) that sits beside
+// the repository as ../shared, or beside a worktree's parent as ../../shared,
+// or where TRUSTGAP_SHARED points. Where it is missing the test is skipped,
+// or fails under CI. name is relative to the shared folder, for example
+// "fixtures/real/authroot.stl".
+func Shared(t testing.TB, name string) string {
+	t.Helper()
+	var roots []string
+	if env := os.Getenv("TRUSTGAP_SHARED"); env != "" {
+		roots = append(roots, env)
+	}
+	if top := repoRoot(); top != "" {
+		roots = append(roots, filepath.Join(top, "..", "shared"), filepath.Join(top, "..", "..", "shared"))
+	}
+	for _, r := range roots {
+		p := filepath.Join(r, filepath.FromSlash(name))
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	Missing(t, "shared reference file "+name+" not found beside the repository (../shared) or in $TRUSTGAP_SHARED")
+	return ""
+}
+
+// repoRoot is the folder holding go.mod, found upwards from the working
+// directory (a package's folder under go test).
+func repoRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for range 16 {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return ""
 }
