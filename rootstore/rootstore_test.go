@@ -385,3 +385,31 @@ func TestAuditGolden(t *testing.T) {
 }
 
 func sha1sum(b []byte) [20]byte { return sha1.Sum(b) }
+
+// TestPolStores sorts a Registry.pol's certificates by store: Root as roots,
+// CA as intermediates, Disallowed apart, any other store skipped with a
+// warning naming it; Sources counts what each source gave.
+func TestPolStores(t *testing.T) {
+	root, ca, bad, pub := testca.Root("Root A"), testca.Root("Inter B"), testca.Root("Bad C"), testca.Root("Publisher D")
+	dir := t.TempDir()
+	pol := write(t, dir, "Registry.pol", testPol(
+		certEntry("Root", root.Cert, tp(root.Cert)),
+		certEntry("CA", ca.Cert, tp(ca.Cert)),
+		certEntry("Disallowed", bad.Cert, tp(bad.Cert)),
+		certEntry("TrustedPublisher", pub.Cert, tp(pub.Cert)),
+	))
+	s, err := rootstore.Load(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(subjects(s.Roots), ",") + "|" + strings.Join(subjects(s.Intermediates), ",") + "|" + strings.Join(subjects(s.Disallowed), ","); got != "Root A|Inter B|Bad C" {
+		t.Errorf("roots|intermediates|disallowed = %q", got)
+	}
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], `store "TrustedPublisher"`) {
+		t.Errorf("warnings %q, want one naming TrustedPublisher", s.Warnings)
+	}
+	want := rootstore.SourceCount{Source: pol, Roots: 1, Intermediates: 1, Disallowed: 1}
+	if len(s.Sources) != 1 || s.Sources[0] != want {
+		t.Errorf("sources %+v, want %+v", s.Sources, want)
+	}
+}

@@ -30,21 +30,41 @@ import (
 type Cert struct {
 	Cert   *x509.Certificate
 	Source string // the source that supplied it, with its position
-	// Store is the Windows store a Registry.pol named ("Root", "CA");
-	// empty otherwise, meaning Root.
+	// Store is the Windows store a Registry.pol named ("Root", "CA",
+	// "Disallowed", ...); empty otherwise, meaning Root.
 	Store string
 }
 
-// Store is the certificates loaded from one or more sources. Certificates
-// from a Registry.pol "CA" store are intermediates, not roots.
+// Store is the certificates loaded from one or more sources, by the Windows
+// store they belong to: a Registry.pol's "Root" store (or any source without
+// store names) gives roots, its "CA" store intermediates and its
+// "Disallowed" store certificates clients refuse wherever they appear. Other
+// stores (TrustedPublisher, TrustedPeople, Trust, ...) are skipped with a
+// warning.
 type Store struct {
 	Roots         []Cert
 	Intermediates []Cert
+	Disallowed    []Cert
+	// Sources counts what each source given to [Store.Add] supplied, in
+	// the order given.
+	Sources []SourceCount
 	// Warnings lists what was skipped while loading, one line each, naming
 	// the file and the position.
 	Warnings []string
 
 	seen map[string]bool
+}
+
+// SourceCount is what one source supplied to a store.
+type SourceCount struct {
+	Source        string `json:"source"`
+	Roots         int    `json:"roots"`
+	Intermediates int    `json:"intermediates"`
+	Disallowed    int    `json:"disallowed"`
+}
+
+func (s *Store) counts() (roots, intermediates, disallowed int) {
+	return len(s.Roots), len(s.Intermediates), len(s.Disallowed)
 }
 
 // LoadError is a source that could not be read or held no certificate.
@@ -76,7 +96,7 @@ const maxFileSize = 64 << 20
 
 // Add loads one source into s.
 func (s *Store) Add(src string) error {
-	before := len(s.Roots) + len(s.Intermediates)
+	r0, i0, d0 := s.counts()
 	var err error
 	switch src {
 	case "system":
@@ -95,9 +115,11 @@ func (s *Store) Add(src string) error {
 	if err != nil {
 		return &LoadError{Source: src, Err: err}
 	}
-	if len(s.Roots)+len(s.Intermediates) == before {
+	r1, i1, d1 := s.counts()
+	if r1+i1+d1 == r0+i0+d0 {
 		return &LoadError{Source: src, Err: errors.New("holds no certificate")}
 	}
+	s.Sources = append(s.Sources, SourceCount{Source: src, Roots: r1 - r0, Intermediates: i1 - i0, Disallowed: d1 - d0})
 	return nil
 }
 
@@ -168,11 +190,16 @@ func (s *Store) add(c Cert) {
 		return
 	}
 	s.seen[k] = true
-	if strings.EqualFold(c.Store, "CA") {
+	switch {
+	case c.Store == "" || strings.EqualFold(c.Store, "Root"):
+		s.Roots = append(s.Roots, c)
+	case strings.EqualFold(c.Store, "CA"):
 		s.Intermediates = append(s.Intermediates, c)
-		return
+	case strings.EqualFold(c.Store, "Disallowed"):
+		s.Disallowed = append(s.Disallowed, c)
+	default:
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: store %q is not used to judge server chains (only Root, CA and Disallowed are): skipped", c.Source, c.Store))
 	}
-	s.Roots = append(s.Roots, c)
 }
 
 // Certificates returns the roots.
