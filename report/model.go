@@ -29,7 +29,9 @@ type Source string
 const (
 	SourceServer Source = "server" // presented in the TLS handshake
 	SourceAIA    Source = "aia"    // fetched from an AIA caIssuers URL
-	SourceStore  Source = "store"  // from the client root store, or a lync target's root
+	SourceStore  Source = "store"  // from the client store (roots, intermediates), or a lync target's root
+	// SourceIssuers: given with --issuers (clients do not have it).
+	SourceIssuers Source = "issuers"
 )
 
 // Cert is a certificate as reports show it.

@@ -363,6 +363,9 @@ func TestAuditGolden(t *testing.T) {
 	for i := range s.Roots {
 		s.Roots[i].Source = fmt.Sprintf("roots.pem#%d", i+1) // drop the temporary path
 	}
+	for i := range s.Sources {
+		s.Sources[i].Source = "roots.pem"
+	}
 	rep := rootstore.AuditStore(s, testca.Epoch)
 	for _, format := range []string{"text", "json"} {
 		var buf bytes.Buffer

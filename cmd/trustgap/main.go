@@ -1,6 +1,11 @@
 // Command trustgap finds why Lync and Skype for Business clients do not trust
 // Exchange (and other servers), and writes the Group Policy bundle that fixes
 // it. See the README for usage.
+
+// Negative serial numbers are common in real roots and leaves, and Windows
+// accepts them; crypto/x509 refuses them unless told otherwise.
+//
+//go:debug x509negativeserial=1
 package main
 
 import (
