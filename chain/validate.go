@@ -118,6 +118,9 @@ func (v *Validator) signatures(ps *problems, p *Path, top int) {
 					"the signature of %s does not verify with the key of its issuer %s", describe(c), describe(issuer))
 				continue
 			case certutil.SigUncheckable:
+				if _, blocked := certutil.KeyWeakness(issuer); blocked {
+					continue // the issuer's key is refused: weak-key says so
+				}
 				ps.add(i, finding.CodeWeakSignature, finding.SevError,
 					fmt.Sprintf("reissue %q with a SHA-256 signature", certutil.Name(c)),
 					"%s is signed with %s, which cannot be checked and which Windows refuses", describe(c), algName(c))
@@ -213,6 +216,9 @@ func (v *Validator) basicConstraints(ps *problems, certs []*x509.Certificate, to
 func (v *Validator) keyUsage(ps *problems, certs []*x509.Certificate, top int) {
 	for j := 1; j < len(certs); j++ {
 		c := certs[j]
+		if c.BasicConstraintsValid && !c.IsCA {
+			continue // not a CA at all: issuer-not-ca says so
+		}
 		if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0 {
 			ps.add(j, finding.CodeKeyUsage, finding.SevError,
 				fmt.Sprintf("reissue CA %q with keyUsage keyCertSign (and cRLSign)", certutil.Name(c)),

@@ -483,7 +483,7 @@ func TestGiantChainIsCut(t *testing.T) {
 	e := newEnv(t, p.root.Cert)
 	e.serve("big.test", 443, testca.Leaf(p.inter, "big.test"), extras, lab.TLSOptions{})
 	// 200 copies of the intermediate fit in crypto/tls's handshake limit;
-	// trustgap keeps the first MaxPresented and builds from them.
+	// trustgap reads them all (duplicates are ignored) and builds.
 	r := e.scan("big.test")[0]
 	wantCodes(t, r, "")
 	if got := sources(r); got != "big.test@server Contoso Issuing CA@server Contoso Root CA@store" {
