@@ -193,6 +193,10 @@ type Builder struct {
 	// Issuers holds CA certificates given with --issuers: they may complete
 	// a path, but clients do not have them and they are never anchors.
 	Issuers *CertSet
+	// Known holds roots seen elsewhere in the scan (the lync targets' roots
+	// under --no-lync-assumption): they may complete a path, as the top of
+	// it, but are not anchors.
+	Known *CertSet
 	// Disallowed holds certificates clients refuse; paths through them are
 	// invalid, so others are preferred.
 	Disallowed *CertSet
@@ -423,6 +427,7 @@ func (st *buildState) walk(links []Link) {
 		try(st.fetchAIA(cur))
 	}
 	if !st.limited() && !st.goodAny() {
+		try(group(st.b.Known, FromStore))
 		try(group(st.b.Issuers, FromIssuers))
 	}
 	if !tried && len(bad) > 0 && !st.limited() {

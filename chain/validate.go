@@ -131,11 +131,11 @@ func (v *Validator) signatures(ps *problems, p *Path, top int) {
 			continue // the anchor's own signature is not part of the path
 		}
 		switch {
-		case certutil.BlockedSignature(c.SignatureAlgorithm) && n > 1:
+		case (certutil.BlockedSignature(c.SignatureAlgorithm) || certutil.IsMD2(c)) && n > 1:
 			ps.add(i, finding.CodeWeakSignature, finding.SevError,
 				fmt.Sprintf("reissue %q with a SHA-256 signature", certutil.Name(c)),
 				"%s is signed with %s, which Windows refuses in TLS server chains", describe(c), algName(c))
-		case certutil.WeakSignature(c.SignatureAlgorithm):
+		case certutil.WeakSignature(c.SignatureAlgorithm) || certutil.IsMD2(c):
 			ps.add(i, finding.CodeWeakSignature, finding.SevWarning,
 				fmt.Sprintf("reissue %q with a SHA-256 signature", certutil.Name(c)),
 				"%s is signed with %s", describe(c), algName(c))
@@ -143,12 +143,7 @@ func (v *Validator) signatures(ps *problems, p *Path, top int) {
 	}
 }
 
-func algName(c *x509.Certificate) string {
-	if c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
-		return "an unknown algorithm (MD2?)"
-	}
-	return c.SignatureAlgorithm.String()
-}
+func algName(c *x509.Certificate) string { return certutil.SignatureAlgorithmName(c) }
 
 // validity: every certificate must be valid at Now; expiring within
 // [ExpiringSoon] is a warning.

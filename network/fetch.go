@@ -17,7 +17,9 @@ import (
 // FetchError is a failure to obtain the chain presented by Host.
 type FetchError struct {
 	// Code is the finding code for the failure: finding.CodeDNSFailure,
-	// CodeConnectFailure, CodeTimeout or CodeHandshakeFailure.
+	// CodeConnectFailure, CodeTimeout, CodeHandshakeFailure, or
+	// CodeUnparsable (a certificate crypto/tls refused to parse, from a
+	// server that offers no TLS 1.2 in which to tell which one).
 	Code string
 	Host string
 	Addr string // empty when the name did not resolve

@@ -2,7 +2,6 @@ package rootstore
 
 import (
 	"bytes"
-	"crypto/x509"
 	"fmt"
 	"time"
 
@@ -91,13 +90,14 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 		case sig == certutil.SigUncheckable:
 			add(finding.CodeSigNotCheckable, finding.SevInfo,
 				"nothing to do for trust (Windows does not check a root's own signature); remove the root if nothing needs it",
-				"%s names itself as issuer, but its self-signature (%s) cannot be checked", id, sigAlgName(c))
+				"%s names itself as issuer, but its self-signature (%s) cannot be checked", id, certutil.SignatureAlgorithmName(c))
 		case sig == certutil.SigInvalid:
 			add(finding.CodeBadSelfSignature, finding.SevWarning,
 				"nothing breaks for trust (Windows does not check a root's own signature), but the certificate is damaged or mis-issued: replace it with the CA's published copy, or remove it if nothing needs it",
 				"%s names itself as issuer, but its self-signature does not verify with its own key", id)
 		}
-		if !c.IsCA || !c.BasicConstraintsValid {
+		if (!c.IsCA || !c.BasicConstraintsValid) && c.Version >= 3 {
+			// A version 1 root cannot say it is a CA; Windows takes it as one.
 			add(finding.CodeNotACA, finding.SevWarning,
 				"remove it from the Root store; if a server uses it (such as Exchange's self-signed certificate), replace that certificate with a CA-issued one",
 				"%s is not a CA (no basicConstraints CA=true): an end-entity certificate deployed as a root", id)
@@ -164,11 +164,4 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 	}
 	count(rep.Findings)
 	return rep
-}
-
-func sigAlgName(c *x509.Certificate) string {
-	if c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
-		return "an algorithm Go does not know, such as MD2"
-	}
-	return c.SignatureAlgorithm.String()
 }

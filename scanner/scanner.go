@@ -76,7 +76,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
-		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, now)
+		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now)
 	}, func(r *chain.Result) error {
 		mu.Lock()
 		lyncRes[r.Index] = r
@@ -92,9 +92,9 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	j := chain.NewJudge(s.Store, lync, now)
 	j.NoLyncAssumption, j.Disallowed = s.NoLyncAssumption, s.Disallowed
-	anchors := lync
+	anchors, known := lync, (*chain.CertSet)(nil)
 	if s.NoLyncAssumption {
-		anchors = nil
+		anchors, known = nil, lync
 	}
 	for _, r := range lyncRes {
 		j.Apply(r)
@@ -129,7 +129,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	window := make(chan struct{}, conc*windowFactor)
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
-		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, now)
+		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now)
 		j.Apply(r)
 		return r
 	}, func(r *chain.Result) error {
@@ -203,7 +203,10 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 	return firstErr
 }
 
-func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync *chain.CertSet, now time.Time) *chain.Result {
+// fetchBuild fetches and builds one target's chain. lync holds the anchors
+// the lync targets add, known the roots that may complete a path without
+// being anchors (the lync roots under NoLyncAssumption).
+func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync, known *chain.CertSet, now time.Time) *chain.Result {
 	r := &chain.Result{Target: t, Index: idx}
 	if err := ctx.Err(); err != nil {
 		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Err: errors.New("scan cancelled")}
@@ -221,7 +224,7 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 	if !p.LeafParsed() {
 		return r
 	}
-	b := &chain.Builder{Store: s.Store, Extra: lync, Intermediates: s.Intermediates, Issuers: s.Issuers, Disallowed: s.Disallowed, Now: now}
+	b := &chain.Builder{Store: s.Store, Extra: lync, Known: known, Intermediates: s.Intermediates, Issuers: s.Issuers, Disallowed: s.Disallowed, Now: now}
 	if s.AIA != nil {
 		b.AIA = s.AIA // an interface: never a typed nil
 	}

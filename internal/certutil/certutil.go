@@ -16,6 +16,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
@@ -220,6 +221,34 @@ func WeakSignature(alg x509.SignatureAlgorithm) bool {
 		return true
 	}
 	return false
+}
+
+// oidMD2WithRSA is md2WithRSAEncryption, which crypto/x509 no longer names.
+var oidMD2WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 2}
+
+// IsMD2 reports whether c is signed with MD2 (crypto/x509 reports it as an
+// unknown algorithm).
+func IsMD2(c *x509.Certificate) bool {
+	if c.SignatureAlgorithm != x509.UnknownSignatureAlgorithm {
+		return c.SignatureAlgorithm == x509.MD2WithRSA
+	}
+	var outer struct {
+		TBS asn1.RawValue
+		Alg pkix.AlgorithmIdentifier
+	}
+	_, err := asn1.Unmarshal(c.Raw, &outer)
+	return err == nil && outer.Alg.Algorithm.Equal(oidMD2WithRSA)
+}
+
+// SignatureAlgorithmName names c's signature algorithm, MD2 included.
+func SignatureAlgorithmName(c *x509.Certificate) string {
+	switch {
+	case IsMD2(c):
+		return "MD2-RSA"
+	case c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm:
+		return "an unknown algorithm"
+	}
+	return c.SignatureAlgorithm.String()
 }
 
 // BlockedSignature reports whether Windows refuses alg in a TLS server
