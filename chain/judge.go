@@ -283,12 +283,13 @@ func (j *Judge) completeness(r *Result) {
 	default:
 		why = "AIA fetching is off or found no matching certificate"
 	}
-	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it); trustgap then tells whether the server or the clients lack it", issuer)
+	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it): trustgap then tells whether the server should send it (an intermediate) or the clients lack it (a root)", issuer)
+	alone := ""
 	if len(p.Links) == 1 {
-		fix = fmt.Sprintf("configure the server to send its intermediate certificates with its own; if %q is a root, give its certificate with --issuers FILE (or --roots if clients should trust it)", issuer)
+		alone = " (the server sent only its own certificate)"
 	}
 	r.add(finding.CodeIncomplete, finding.SevError, fix,
-		"the chain stops at %s: its issuer %q is not presented by the server, not in the client store and not given with --issuers, and %s", describe(last), issuer, why)
+		"the chain stops at %s%s: its issuer %q is not presented by the server, not in the client store and not given with --issuers, and %s", describe(last), alone, issuer, why)
 }
 
 func quoteAll(ss []string) []string {
