@@ -48,7 +48,7 @@ func (ps *problems) add(i int, code string, sev finding.Severity, fix, format st
 	*ps = append(*ps, Problem{Finding: finding.New(code, sev, fix, format, args...), Index: i})
 }
 
-// HasError reports whether any problem has error severity.
+// HasErrorProblem reports whether any of ps has error severity.
 func HasErrorProblem(ps []Problem) bool {
 	for _, p := range ps {
 		if p.Severity == finding.SevError {
@@ -69,9 +69,10 @@ func errorCount(ps []Problem) int {
 }
 
 // Check returns every rule p breaks, in rule order. The last certificate of
-// a complete path is treated as its trust anchor: its own signature, and the
-// rules RFC 5280 does not apply to an anchor (key usage aside), are not
-// checked.
+// a complete path is treated as its trust anchor: its own signature is not
+// checked, and it may be a version 1 or extension-less root; validity,
+// extended key usage, key usage, path length and an explicit cA=FALSE apply
+// to it as to any CA.
 func (v *Validator) Check(p *Path) []Problem {
 	var ps problems
 	n := len(p.Links)
