@@ -13,7 +13,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
 
+	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/certutil"
 )
 
@@ -24,13 +28,21 @@ type Source string
 const (
 	FromServer Source = "server" // presented in the TLS handshake
 	FromAIA    Source = "aia"    // fetched from an AIA caIssuers URL
-	FromStore  Source = "store"  // from the client root store, or a lync target's root
+	// FromStore: from the client store (its roots, its Intermediate
+	// Certification Authorities, or a lync target's root).
+	FromStore Source = "store"
+	// FromIssuers: given with --issuers, certificates the organisation
+	// has that clients do not necessarily have.
+	FromIssuers Source = "issuers"
 )
 
 // Link is one certificate of a built chain.
 type Link struct {
 	Cert   *x509.Certificate
 	Source Source
+	// Sig is the status of this certificate's signature checked with the
+	// next link's key; the last link's is [certutil.SigValid].
+	Sig certutil.SigStatus
 }
 
 // Path is a chain built from a leaf towards a root.
@@ -39,15 +51,41 @@ type Path struct {
 	// Complete is true when the last certificate is self-signed or a trust
 	// anchor; otherwise no issuer of it was found.
 	Complete bool
-	// Anchored is true when the last certificate is a trust anchor (in the
-	// client store or among the trusted extras).
+	// Anchored is true when the last certificate is a trust anchor: that
+	// very certificate is in the client store or among the trusted extras.
 	Anchored bool
 	// AIAErr is the first AIA failure met while building, if any.
 	AIAErr error
+	// AIATried lists, for an incomplete path, the last certificate's AIA
+	// caIssuers URLs and what fetching each gave.
+	AIATried []AIAAttempt
+	// AIAOff is set when AIA fetching was off.
+	AIAOff bool
+	// Problems are the rules the path breaks ([Validator.Check]).
+	Problems []Problem
+	// StaleSent lists expired copies of the path's CA certificates that
+	// the server sent while a current copy completes the path.
+	StaleSent []StaleCopy
+}
+
+// StaleCopy is an expired CA certificate the server sent, and the link of
+// the path that holds its current copy (same subject and key).
+type StaleCopy struct {
+	Index int // the Links index of the current copy
+	Sent  *x509.Certificate
+}
+
+// AIAAttempt is one caIssuers URL and what fetching it gave.
+type AIAAttempt struct {
+	URL     string
+	Outcome string // "supplied the issuer", "no certificate there issued it", or the error
 }
 
 // Last returns the last certificate of the path.
 func (p *Path) Last() Link { return p.Links[len(p.Links)-1] }
+
+// Valid reports whether the path breaks no rule with error severity.
+func (p *Path) Valid() bool { return !HasErrorProblem(p.Problems) }
 
 // Build limits, per target.
 const (
@@ -141,14 +179,31 @@ func (s *CertSet) All() []*x509.Certificate {
 	return out
 }
 
-// Builder builds chains from presented certificates, AIA and trust anchors.
+// Builder builds chains from presented certificates, the client store, AIA
+// and --issuers, and chooses the best: anchored and valid by the rules of
+// [Validator] if any path is.
 type Builder struct {
 	// Store holds the client's trusted roots.
 	Store *CertSet
 	// Extra holds further anchors clients trust (the roots of lync targets).
 	Extra *CertSet
+	// Intermediates holds the client store's intermediates (a GPO's CA
+	// store): clients have them, so the builder may use them.
+	Intermediates *CertSet
+	// Issuers holds CA certificates given with --issuers: they may complete
+	// a path, but clients do not have them and they are never anchors.
+	Issuers *CertSet
+	// Known holds roots seen elsewhere in the scan (the lync targets' roots
+	// under --no-lync-assumption): they may complete a path, as the top of
+	// it, but are not anchors.
+	Known *CertSet
+	// Disallowed holds certificates clients refuse; paths through them are
+	// invalid, so others are preferred.
+	Disallowed *CertSet
 	// AIA fetches missing issuers; nil disables AIA.
 	AIA IssuerFetcher
+	// Now is the instant paths are judged at; zero means time.Now().
+	Now time.Time
 }
 
 // IssuerFetcher returns the certificates an AIA caIssuers URL serves.
@@ -159,6 +214,7 @@ type IssuerFetcher interface {
 
 type buildState struct {
 	b         *Builder
+	v         *Validator
 	ctx       context.Context
 	presented *CertSet
 	aia       *CertSet
@@ -166,15 +222,23 @@ type buildState struct {
 	paths     []Path
 	aiaErr    error
 	fetched   map[string]bool
+	// tried holds the AIA outcomes per certificate (by DER).
+	tried map[string][]AIAAttempt
 }
 
-// Build builds the best chain from leaf: one that ends at a trust anchor if
-// any does, else one that ends at a self-signed root, else the longest it
-// could build; fewer AIA fetches and shorter chains win ties. presented may
-// hold the leaf, extras and duplicates in any order. The search is bounded in
-// depth, signature checks and paths.
+// Build builds the best chain from leaf. Paths are ranked: anchored and
+// valid, then complete (ending at a self-signed root) and valid, then
+// anchored, then complete, then the longest incomplete one; fewer errors,
+// fewer certificates from AIA or --issuers, and shorter chains win ties.
+// presented may hold the leaf, extras and duplicates in any order, and any
+// number of them: the search is bounded in depth, signature checks and
+// paths, not in the certificates it may look at.
 func (b *Builder) Build(ctx context.Context, leaf *x509.Certificate, presented []*x509.Certificate) Path {
-	st := &buildState{b: b, ctx: ctx, presented: NewCertSet(presented...), aia: &CertSet{}, fetched: map[string]bool{}}
+	st := &buildState{
+		b: b, v: &Validator{Now: b.Now, Disallowed: b.Disallowed}, ctx: ctx,
+		presented: NewCertSet(presented...), aia: &CertSet{},
+		fetched: map[string]bool{}, tried: map[string][]AIAAttempt{},
+	}
 	st.walk([]Link{{Cert: leaf, Source: FromServer}})
 	best := st.paths[0]
 	for _, p := range st.paths[1:] {
@@ -183,28 +247,44 @@ func (b *Builder) Build(ctx context.Context, leaf *x509.Certificate, presented [
 		}
 	}
 	best.AIAErr = st.aiaErr
+	best.StaleSent = st.staleSent(best)
+	if !best.Complete {
+		best.AIATried = st.tried[string(best.Last().Cert.Raw)]
+		best.AIAOff = b.AIA == nil
+	}
 	return best
 }
 
+// anchor reports whether c itself is a trust anchor.
 func (st *buildState) anchor(c *x509.Certificate) bool {
-	return st.b.Store.ContainsKey(c) || st.b.Extra.ContainsKey(c)
+	return st.b.Store.Contains(c) || st.b.Extra.Contains(c)
 }
 
 func rank(p Path) int {
+	valid := p.Valid()
 	switch {
+	case p.Anchored && valid:
+		return 5
+	case p.Complete && valid:
+		return 4
 	case p.Anchored:
-		return 2
+		return 3
 	case p.Complete:
-		return 1
+		return 2
 	}
 	return 0
 }
 
-func aiaCount(p Path) int {
+// fetchedCount counts the certificates clients may not have: from AIA, and
+// (weighing more) from --issuers.
+func fetchedCount(p Path) int {
 	n := 0
 	for _, l := range p.Links {
-		if l.Source == FromAIA {
+		switch l.Source {
+		case FromAIA:
 			n++
+		case FromIssuers:
+			n += 2
 		}
 	}
 	return n
@@ -217,27 +297,47 @@ func better(a, b Path) bool {
 	if rank(a) == 0 && len(a.Links) != len(b.Links) {
 		return len(a.Links) > len(b.Links) // got further
 	}
-	if aiaCount(a) != aiaCount(b) {
-		return aiaCount(a) < aiaCount(b)
+	if ea, eb := errorCount(a.Problems), errorCount(b.Problems); ea != eb {
+		return ea < eb
+	}
+	if fetchedCount(a) != fetchedCount(b) {
+		return fetchedCount(a) < fetchedCount(b)
 	}
 	return len(a.Links) < len(b.Links)
 }
 
 func (st *buildState) record(links []Link, complete, anchored bool) {
-	st.paths = append(st.paths, Path{Links: append([]Link(nil), links...), Complete: complete, Anchored: anchored})
+	p := Path{Links: append([]Link(nil), links...), Complete: complete, Anchored: anchored}
+	p.Problems = st.v.Check(&p)
+	st.paths = append(st.paths, p)
 }
 
-func (st *buildState) done() bool {
-	if len(st.paths) >= maxPaths || st.checks >= maxSignatureChecks {
-		return true
-	}
+// good reports whether a path found so far is anchored, valid and uses
+// nothing clients may lack: no better one is needed.
+func (st *buildState) good() bool {
 	for _, p := range st.paths {
-		if p.Anchored && aiaCount(p) == 0 {
+		if p.Anchored && p.Valid() && fetchedCount(p) == 0 {
 			return true
 		}
 	}
 	return false
 }
+
+// goodAny reports whether a path found so far is anchored and valid.
+func (st *buildState) goodAny() bool {
+	for _, p := range st.paths {
+		if p.Anchored && p.Valid() {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *buildState) limited() bool {
+	return len(st.paths) >= maxPaths || st.checks >= maxSignatureChecks
+}
+
+func (st *buildState) done() bool { return st.limited() || st.good() }
 
 // cand is a possible issuer and where it came from.
 type cand struct {
@@ -254,6 +354,25 @@ func inPath(links []Link, c *x509.Certificate) bool {
 	return false
 }
 
+// keyIDFirst puts the candidates whose subject key identifier is cur's
+// authority key identifier first: with many same-named candidates (a hostile
+// server may send thousands), the signature checks go to the likely ones.
+func keyIDFirst(cur *x509.Certificate, cs []cand) []cand {
+	if len(cur.AuthorityKeyId) == 0 || len(cs) < 2 {
+		return cs
+	}
+	out := make([]cand, 0, len(cs))
+	var rest []cand
+	for _, k := range cs {
+		if bytes.Equal(k.c.SubjectKeyId, cur.AuthorityKeyId) {
+			out = append(out, k)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	return append(out, rest...)
+}
+
 func (st *buildState) walk(links []Link) {
 	cur := links[len(links)-1].Cert
 	if len(links) > 1 && st.anchor(cur) {
@@ -268,50 +387,78 @@ func (st *buildState) walk(links []Link) {
 		st.record(links, false, false)
 		return
 	}
-	var cands []cand
-	// Anchors first: a path that ends in the store beats one through a
-	// cross-certificate the server happened to send.
-	for _, c := range st.b.Store.issuers(cur) {
-		cands = append(cands, cand{c, FromStore})
-	}
-	for _, c := range st.b.Extra.issuers(cur) {
-		cands = append(cands, cand{c, FromStore})
-	}
-	for _, c := range st.presented.issuers(cur) {
-		cands = append(cands, cand{c, FromServer})
-	}
-	for _, c := range st.aia.issuers(cur) {
-		cands = append(cands, cand{c, FromAIA})
-	}
+	seen := map[string]bool{}
+	var bad []cand // issuers by name whose signature does not verify
 	tried := false
 	try := func(cs []cand) {
-		for _, k := range cs {
-			if st.done() || inPath(links, k.c) {
+		for _, k := range keyIDFirst(cur, cs) {
+			if st.done() || inPath(links, k.c) || seen[string(k.c.Raw)] {
 				continue
 			}
+			seen[string(k.c.Raw)] = true
 			st.checks++
-			if !certutil.SignedBy(cur, k.c) {
+			sig := certutil.CheckSignedBy(cur, k.c)
+			if sig == certutil.SigInvalid || sig == certutil.SigUncheckable && !certutil.KeyIDsAgree(cur, k.c) {
+				bad = append(bad, k)
 				continue
 			}
 			tried = true
-			st.walk(append(links, Link{Cert: k.c, Source: k.src}))
+			next := append(links[:len(links):len(links)], Link{Cert: k.c, Source: k.src})
+			next[len(next)-2].Sig = sig
+			st.walk(next)
 		}
 	}
-	try(cands)
-	if !tried && st.b.AIA != nil && !st.done() {
+	group := func(s *CertSet, src Source) []cand {
+		var out []cand
+		for _, c := range s.issuers(cur) {
+			out = append(out, cand{c, src})
+		}
+		return out
+	}
+	// Anchors first: a path that ends in the store beats one through a
+	// cross-certificate the server happened to send. Then what the server
+	// sent, then the intermediates clients have.
+	try(append(group(st.b.Store, FromStore), group(st.b.Extra, FromStore)...))
+	try(group(st.presented, FromServer))
+	try(group(st.b.Intermediates, FromStore))
+	// Still no valid anchored path: what AIA serves (a renewed CA, a
+	// cross-certificate), then what --issuers gives.
+	if st.b.AIA != nil && !st.limited() && !st.goodAny() {
 		try(st.fetchAIA(cur))
+	}
+	if !st.limited() && !st.goodAny() {
+		try(group(st.b.Known, FromStore))
+		try(group(st.b.Issuers, FromIssuers))
+	}
+	if !tried && len(bad) > 0 && !st.limited() {
+		// Only issuers whose signature fails: follow the first, so the
+		// report can say which signature is bad.
+		next := append(links[:len(links):len(links)], Link{Cert: bad[0].c, Source: bad[0].src})
+		next[len(next)-2].Sig = certutil.SigInvalid
+		tried = true
+		st.walk(next)
 	}
 	if !tried {
 		st.record(links, false, false)
 	}
 }
 
-// fetchAIA fetches cur's caIssuers URLs and returns the new candidates.
+// fetchAIA fetches cur's caIssuers URLs and returns the certificates named
+// as cur's issuer, recording what each URL gave.
 func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
+	key := string(cur.Raw)
+	if _, done := st.tried[key]; done {
+		return nil
+	}
 	var out []cand
+	attempts := []AIAAttempt{}
 	for i, u := range cur.IssuingCertificateURL {
-		if i == aiaMaxURLs || st.fetched[u] {
-			break
+		if i == aiaMaxURLs {
+			attempts = append(attempts, AIAAttempt{URL: u, Outcome: fmt.Sprintf("not tried (at most %d URLs per certificate)", aiaMaxURLs)})
+			continue
+		}
+		if st.fetched[u] {
+			continue
 		}
 		st.fetched[u] = true
 		certs, err := st.b.AIA.Issuers(st.ctx, u)
@@ -319,12 +466,51 @@ func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
 			if st.aiaErr == nil {
 				st.aiaErr = err
 			}
+			attempts = append(attempts, AIAAttempt{URL: u, Outcome: aiaOutcome(err)})
 			continue
 		}
+		found := 0
 		for _, c := range certs {
-			if bytes.Equal(c.RawSubject, cur.RawIssuer) && !st.aia.Contains(c) {
-				st.aia.Add(c)
+			if bytes.Equal(c.RawSubject, cur.RawIssuer) {
+				found++
+				if !st.aia.Contains(c) {
+					st.aia.Add(c)
+				}
 				out = append(out, cand{c, FromAIA})
+			}
+		}
+		outcome := "no certificate there is named as its issuer"
+		if found > 0 {
+			outcome = fmt.Sprintf("served %d certificate(s) named as its issuer", found)
+		}
+		attempts = append(attempts, AIAAttempt{URL: u, Outcome: outcome})
+	}
+	st.tried[key] = attempts
+	return out
+}
+
+// aiaOutcome is an AIA error without the URL it names already.
+func aiaOutcome(err error) string {
+	var u interface{ Unwrap() error }
+	if errors.As(err, &u) && u.Unwrap() != nil {
+		return finding.Text(u.Unwrap())
+	}
+	return finding.Text(err)
+}
+
+// staleSent finds the presented certificates that are expired copies of a
+// CA certificate the path took from elsewhere.
+func (st *buildState) staleSent(p Path) []StaleCopy {
+	now := st.v.now()
+	var out []StaleCopy
+	for i, l := range p.Links {
+		if i == 0 || l.Source == FromServer {
+			continue
+		}
+		for _, c := range st.presented.bySubject[string(l.Cert.RawSubject)] {
+			if !bytes.Equal(c.Raw, l.Cert.Raw) && bytes.Equal(c.RawSubjectPublicKeyInfo, l.Cert.RawSubjectPublicKeyInfo) && now.After(c.NotAfter) {
+				out = append(out, StaleCopy{Index: i, Sent: c})
+				break
 			}
 		}
 	}

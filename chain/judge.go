@@ -4,7 +4,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,16 +24,28 @@ type Result struct {
 	// Index is the target's position in the input, for ordered output.
 	Index int
 	Addr  string
-	Path  *Path // nil when the chain could not be fetched
+	// Path is the chain built; nil when it could not be fetched, or when
+	// the server's own certificate does not parse.
+	Path *Path
 	// Err is the fetch failure, if any. Its finding code comes from its
 	// FindingCode method (network.FetchError has one), else dns-failure.
-	Err     error
-	InStore bool // the root is in the client store
+	Err error
+	// Unparsable lists the presented certificates that do not parse.
+	Unparsable []BadCert
+	InStore    bool // the root is in the client store
 	// LyncRoot is true when the root is trusted because it is a lync
 	// target's root (and not in the client store).
 	LyncRoot bool
+	// Trusted: the chain ends at a trust anchor (the client store, or a
+	// lync target's root) and breaks no path rule with error severity.
 	Trusted  bool
 	Findings []finding.Finding
+}
+
+// BadCert is a presented certificate that does not parse.
+type BadCert struct {
+	Position int // 1-based, in the order the server sent them
+	Err      string
 }
 
 // Root returns the root of the built chain, or nil when the chain did not
@@ -82,7 +96,12 @@ type Judge struct {
 	Lync  *CertSet // the roots of lync targets, trusted by clients
 	// LyncNames names the lync roots for different-ca messages.
 	LyncNames []string
-	Now       time.Time
+	// NoLyncAssumption stops the lync roots counting as trusted: a lync
+	// target whose root is not in Store is then untrusted-root.
+	NoLyncAssumption bool
+	// Disallowed holds the certificates clients refuse.
+	Disallowed *CertSet
+	Now        time.Time
 }
 
 // NewJudge returns a judge for a client store, the lync targets' roots and
@@ -104,27 +123,38 @@ func (r *Result) add(code string, sev finding.Severity, fix, format string, args
 	r.Findings = append(r.Findings, finding.New(code, sev, fix, format, args...))
 }
 
-// Apply judges r: it fills in InStore, Trusted and Findings.
+// Apply judges r: it validates its path and fills in InStore, LyncRoot,
+// Trusted and Findings.
 func (j *Judge) Apply(r *Result) {
 	r.Findings = nil
+	r.InStore, r.LyncRoot, r.Trusted = false, false, false
 	if r.Err != nil {
 		j.fetchFinding(r)
 		return
 	}
+	j.unparsable(r)
+	if r.Path == nil {
+		return
+	}
 	p := r.Path
+	p.Problems = (&Validator{Now: j.Now, Disallowed: j.Disallowed}).Check(p)
 	leaf := p.Links[0].Cert
 	root := r.Root()
 	selfSignedLeaf := len(p.Links) == 1 && p.Complete
 	if root != nil {
-		r.InStore = j.Store.ContainsKey(root.Cert)
+		r.InStore = j.Store.Contains(root.Cert)
 		if selfSignedLeaf {
 			// Only that very certificate makes a self-signed leaf trusted.
 			r.InStore = j.Store.Contains(leaf)
 		}
-		r.LyncRoot = !r.InStore && !selfSignedLeaf && j.Lync.ContainsKey(root.Cert)
-		r.Trusted = r.InStore || r.LyncRoot
+		r.LyncRoot = !r.InStore && !selfSignedLeaf && !j.NoLyncAssumption && j.Lync.Contains(root.Cert)
 	}
+	anchored := r.InStore || r.LyncRoot
 	host := r.Target.Host
+	alone := ""
+	if !p.Valid() {
+		alone = " (that alone does not make the chain valid: see the other errors)"
+	}
 
 	switch {
 	case selfSignedLeaf && !r.InStore:
@@ -135,30 +165,31 @@ func (j *Judge) Apply(r *Result) {
 		r.add(finding.CodeSelfSigned, finding.SevInfo,
 			"replace it with a CA-issued certificate when convenient: every client needs this exact certificate, and again when it is renewed",
 			"the server presents a self-signed certificate %s; the client store holds that very certificate", describe(leaf))
-	case root != nil && !r.Trusted:
+	case root != nil && !anchored:
 		r.add(finding.CodeUntrustedRoot, finding.SevError,
-			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)", describe(root.Cert)),
+			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s", describe(root.Cert), alone),
 			"the chain ends at root %s, which is not in the client root store", describe(root.Cert))
 	}
 
+	before := len(r.Findings)
 	j.completeness(r)
-	if !certutil.NameCovers(leaf, host) {
-		r.add(finding.CodeNameMismatch, finding.SevError,
-			fmt.Sprintf("reissue the certificate with %s among its Subject Alternative Names (DNS names), or point clients at a name it covers", host),
-			"the certificate %s covers %s, not %s", describe(leaf), certNames(leaf), host)
+	j.stale(r)
+	chainErr := finding.HasError(r.Findings[before:])
+	j.names(r)
+	for _, pr := range p.Problems {
+		r.Findings = append(r.Findings, pr.Finding)
 	}
-	j.validity(r)
-	j.strength(r)
 	if r.LyncRoot {
 		r.add(finding.CodeLyncRootAssumed, finding.SevInfo,
-			"nothing to do if clients sign in to Lync; otherwise deploy this root to them too",
-			"root %s is not in the client root store given, but it is a lync target's root, which clients already trust", describe(root.Cert))
+			"nothing to do for clients that sign in to Lync; the bundle (trustgap scan --bundle DIR) carries this root for the others, or rerun with the clients' complete store and --no-lync-assumption",
+			"root %s is not in the client root store given, but it is a lync target's root, which clients that sign in to Lync trust", describe(root.Cert))
 	}
-	if (r.Target.Role == target.RoleEWS || r.Target.Role == target.RoleAutodiscover) && j.Lync.Len() > 0 && root != nil && !j.Lync.ContainsKey(root.Cert) {
+	if (r.Target.Role == target.RoleEWS || r.Target.Role == target.RoleAutodiscover) && j.Lync.Len() > 0 && root != nil && !r.InStore && !j.Lync.ContainsKey(root.Cert) {
 		r.add(finding.CodeDifferentCA, finding.SevWarning,
 			fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root.Cert)),
 			"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root.Cert), strings.Join(j.LyncNames, ", "))
 	}
+	r.Trusted = anchored && p.Valid() && !chainErr
 }
 
 // coded is an error that names its finding code (network.FetchError).
@@ -178,36 +209,116 @@ func (j *Judge) fetchFinding(r *Result) {
 		fix = fmt.Sprintf("check that the service listens on port %d and that no firewall blocks it from the clients' network", r.Target.Port)
 	case finding.CodeTimeout:
 		fix = fmt.Sprintf("check that %s answers TLS on port %d from the clients' network (firewall, load balancer, overloaded server)", r.Target.Host, r.Target.Port)
+	case finding.CodeUnparsable:
+		fix = fmt.Sprintf("reissue the certificates %s presents with a well-formed encoding (check them with certutil -dump or openssl x509 -text)", r.Target.Host)
 	default:
 		fix = fmt.Sprintf("check that port %d of %s speaks TLS and that its certificate binding is in place", r.Target.Port, r.Target.Host)
 	}
 	r.add(code, finding.SevError, fix, "%s", finding.Text(r.Err))
 }
 
-func (j *Judge) completeness(r *Result) {
-	p := r.Path
-	for i, l := range p.Links {
-		if l.Source != FromAIA || (i == len(p.Links)-1 && p.Complete) {
+// unparsable reports the presented certificates that do not parse: the
+// server's own one is an error (nothing can be judged), another one a
+// warning (it is ignored, and the chain built without it).
+func (j *Judge) unparsable(r *Result) {
+	for _, b := range r.Unparsable {
+		if b.Position == 1 {
+			r.add(finding.CodeUnparsable, finding.SevError,
+				fmt.Sprintf("reissue the certificate of %s with a well-formed encoding (check it with certutil -dump or openssl x509 -text): clients that parse strictly refuse it", r.Target.Host),
+				"the server's certificate (certificate 1 of the chain it presents) does not parse: %s", b.Err)
 			continue
 		}
-		r.add(finding.CodeIncomplete, finding.SevWarning,
-			fmt.Sprintf("configure the server to send intermediate %q with its certificate (install it in the server's Intermediate Certification Authorities store); clients that cannot reach %s fail", certutil.Name(l.Cert), strings.Join(p.Links[i-1].Cert.IssuingCertificateURL, " ")),
-			"the server did not send intermediate %s; it was fetched from AIA", describe(l.Cert))
+		r.add(finding.CodeUnparsable, finding.SevWarning,
+			"remove it from the chain the server sends, or replace it with a well-formed copy of the intermediate",
+			"certificate %d of the chain the server presents does not parse (%s); it was ignored", b.Position, b.Err)
+	}
+}
+
+// completeness reports the intermediates the server did not send (from
+// AIA, the client store's intermediates or --issuers) and a chain that
+// stops short of a root.
+func (j *Judge) completeness(r *Result) {
+	p := r.Path
+	stale := map[int]bool{}
+	for _, s := range p.StaleSent {
+		stale[s.Index] = true
+	}
+	for i, l := range p.Links {
+		if i == 0 || i == len(p.Links)-1 && p.Complete || stale[i] {
+			continue
+		}
+		name := certutil.Name(l.Cert)
+		switch l.Source {
+		case FromAIA:
+			r.add(finding.CodeIncomplete, finding.SevWarning,
+				fmt.Sprintf("configure the server to send intermediate %q with its certificate (install it in the server's Intermediate Certification Authorities store); clients that cannot reach %s fail", name, strings.Join(p.Links[i-1].Cert.IssuingCertificateURL, " ")),
+				"the server did not send intermediate %s; it was fetched from AIA", describe(l.Cert))
+		case FromStore:
+			r.add(finding.CodeIncomplete, finding.SevInfo,
+				fmt.Sprintf("configure the server to send intermediate %q with its certificate, for clients outside the policy that deploys it", name),
+				"the server did not send intermediate %s; the client store's Intermediate Certification Authorities hold it, so clients with that store build the chain", describe(l.Cert))
+		case FromIssuers:
+			r.add(finding.CodeIncomplete, finding.SevError,
+				fmt.Sprintf("configure the server to send intermediate %q with its certificate (install it in the server's Intermediate Certification Authorities store); the bundle (trustgap scan --bundle DIR) also deploys it to the clients' Intermediate Certification Authorities", name),
+				"the server did not send intermediate %s, and clients do not have it: it was found only in the certificates given with --issuers", describe(l.Cert))
+		}
 	}
 	if p.Complete {
 		return
 	}
 	last := p.Last().Cert
-	why := "it has no AIA caIssuers URL"
+	issuer := issuerName(last)
+	var why string
 	switch {
-	case p.AIAErr != nil:
-		why = "AIA could not supply it: " + finding.Text(p.AIAErr)
-	case len(last.IssuingCertificateURL) > 0:
+	case len(last.IssuingCertificateURL) == 0:
+		why = "it has no AIA caIssuers URL"
+	case p.AIAOff:
+		why = "AIA fetching is off (--no-aia); its caIssuers URLs: " + strings.Join(quoteAll(last.IssuingCertificateURL), ", ")
+	case len(p.AIATried) > 0:
+		var parts []string
+		for _, a := range p.AIATried {
+			parts = append(parts, fmt.Sprintf("%q: %s", a.URL, a.Outcome))
+		}
+		why = "AIA could not supply it: " + strings.Join(parts, "; ")
+	default:
 		why = "AIA fetching is off or found no matching certificate"
 	}
-	r.add(finding.CodeIncomplete, finding.SevError,
-		fmt.Sprintf("configure the server to send its full chain up to %q (install the intermediates in its Intermediate Certification Authorities store)", issuerName(last)),
-		"the chain stops at %s: the server did not send its issuer %q, and %s", describe(last), issuerName(last), why)
+	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it): trustgap then tells whether the server should send it (an intermediate) or the clients lack it (a root)", issuer)
+	alone := ""
+	if len(p.Links) == 1 {
+		alone = " (the server sent only its own certificate)"
+	}
+	r.add(finding.CodeIncomplete, finding.SevError, fix,
+		"the chain stops at %s%s: its issuer %q is not presented by the server, not in the client store and not given with --issuers, and %s", describe(last), alone, issuer, why)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+// stale reports expired copies of CA certificates the server sends while a
+// current copy (same subject and key) completes the chain.
+func (j *Judge) stale(r *Result) {
+	for _, s := range r.Path.StaleSent {
+		cur := r.Path.Links[s.Index]
+		sev, where := finding.SevWarning, "in the client store"
+		extra := ""
+		switch cur.Source {
+		case FromAIA:
+			where = "at its AIA URL"
+		case FromIssuers:
+			sev, where = finding.SevError, "only in the certificates given with --issuers, which clients do not have"
+			extra = "; the bundle (trustgap scan --bundle DIR) also deploys the current one to the clients' Intermediate Certification Authorities"
+		}
+		r.add(finding.CodeExpiredCASent, sev,
+			fmt.Sprintf("replace the expired CA certificate on the server with the current one (SHA-1 %s, valid until %s): remove SHA-1 %s from the server's Intermediate Certification Authorities store and install the current one%s", certutil.Thumbprint(cur.Cert), cur.Cert.NotAfter.UTC().Format("2006-01-02"), certutil.Thumbprint(s.Sent), extra),
+			"the server sends an expired copy of CA %s (SHA-1 %s, expired on %s); a current copy with the same key, %s, is %s and completes the chain",
+			strconv.Quote(certutil.Name(s.Sent)), certutil.Thumbprint(s.Sent), s.Sent.NotAfter.UTC().Format(time.RFC3339), describe(cur.Cert), where)
+	}
 }
 
 func issuerName(c *x509.Certificate) string {
@@ -217,46 +328,46 @@ func issuerName(c *x509.Certificate) string {
 	return c.Issuer.String()
 }
 
-func (j *Judge) validity(r *Result) {
-	now := j.Now
-	for _, l := range r.Path.Links {
-		c := l.Cert
-		switch {
-		case now.After(c.NotAfter):
-			r.add(finding.CodeExpired, finding.SevError,
-				fmt.Sprintf("renew %q and install the new certificate (and its chain) on the server", certutil.Name(c)),
-				"%s expired on %s", describe(c), c.NotAfter.UTC().Format(time.RFC3339))
-		case now.Before(c.NotBefore):
-			r.add(finding.CodeNotYetValid, finding.SevError,
-				"check the clocks of the issuing CA, the server and the clients, or reissue the certificate with a start date in the past",
-				"%s is not valid before %s", describe(c), c.NotBefore.UTC().Format(time.RFC3339))
-		case c.NotAfter.Sub(now) < ExpiringSoon:
-			days := int(c.NotAfter.Sub(now).Hours() / 24)
-			r.add(finding.CodeExpiringSoon, finding.SevWarning,
-				fmt.Sprintf("renew %q before %s", certutil.Name(c), c.NotAfter.UTC().Format("2006-01-02")),
-				"%s expires on %s, in %d days", describe(c), c.NotAfter.UTC().Format(time.RFC3339), days)
+// names reports a leaf that does not cover the host, and a lync target's
+// certificate that covers it only through a wildcard.
+func (j *Judge) names(r *Result) {
+	leaf := r.Path.Links[0].Cert
+	host := r.Target.Host
+	if !certutil.NameCovers(leaf, host) {
+		fix := fmt.Sprintf("reissue the certificate with %s among its Subject Alternative Names (DNS names), or point clients at a name it covers", host)
+		if isShortOrIP(host) {
+			fix = fmt.Sprintf("scan, and have clients use, the fully qualified name they are configured with (one the certificate covers, such as %s) rather than %q; do not add %q to the certificate", certNames(leaf), host, host)
 		}
+		r.add(finding.CodeNameMismatch, finding.SevError, fix,
+			"the certificate %s covers %s, not %s", describe(leaf), certNames(leaf), host)
+		return
+	}
+	if r.Target.Role != target.RoleLync {
+		return
+	}
+	wild := strings.HasPrefix(leaf.Subject.CommonName, "*")
+	explicit := false
+	for _, n := range leaf.DNSNames {
+		if strings.HasPrefix(n, "*") {
+			continue
+		}
+		if strings.EqualFold(strings.TrimSuffix(n, "."), strings.TrimSuffix(host, ".")) {
+			explicit = true
+		}
+	}
+	if len(leaf.DNSNames) == 0 && !wild {
+		explicit = true // CN only, and it names the host
+	}
+	if wild || !explicit {
+		r.add(finding.CodeLyncWildcard, finding.SevWarning,
+			fmt.Sprintf("reissue the Lync certificate with the pool FQDN as its subject and %s (and every pool and server FQDN) among its explicit Subject Alternative Names", host),
+			"the Lync certificate %s covers %s only through a wildcard: Lync pools and Lync Phone Edition need explicit names", describe(leaf), host)
 	}
 }
 
-func (j *Judge) strength(r *Result) {
-	p := r.Path
-	for i, l := range p.Links {
-		c := l.Cert
-		trustedRoot := i == len(p.Links)-1 && p.Complete && r.Trusted && c.IsCA
-		if certutil.WeakSignature(c.SignatureAlgorithm) && !trustedRoot {
-			r.add(finding.CodeWeakSignature, finding.SevWarning,
-				fmt.Sprintf("reissue %q with a SHA-256 signature", certutil.Name(c)),
-				"%s is signed with %s", describe(c), c.SignatureAlgorithm)
-		}
-	}
-	for _, l := range p.Links {
-		if w := certutil.KeyWeakness(l.Cert); w != "" {
-			r.add(finding.CodeWeakKey, finding.SevWarning,
-				fmt.Sprintf("reissue %q with an RSA key of 2048 bits or more, or ECDSA P-256 or stronger", certutil.Name(l.Cert)),
-				"%s has %s", describe(l.Cert), w)
-		}
-	}
+// isShortOrIP reports whether host is a single-label name or an IP address.
+func isShortOrIP(host string) bool {
+	return net.ParseIP(host) != nil || !strings.Contains(strings.TrimSuffix(host, "."), ".")
 }
 
 // maxNamesShown bounds the SANs quoted in a name-mismatch message.

@@ -61,6 +61,20 @@ const (
 	CodeWeakKey          = "weak-key"
 	CodeDifferentCA      = "different-ca"
 	CodeLyncRootAssumed  = "lync-root-assumed"
+	// The path rules (chain.Validator).
+	CodeBadSignature      = "bad-signature"
+	CodeNoServerAuth      = "no-server-auth"
+	CodeIssuerNotCA       = "issuer-not-ca"
+	CodeV1Intermediate    = "v1-intermediate"
+	CodePathLength        = "path-length"
+	CodeKeyUsage          = "key-usage"
+	CodeNameConstraints   = "name-constraints"
+	CodeCriticalExtension = "critical-extension"
+	CodeDisallowed        = "disallowed"
+	CodeInvalidChain      = "invalid-chain"
+	CodeExpiredCASent     = "expired-ca-sent"
+	CodeUnparsable        = "unparsable-certificate"
+	CodeLyncWildcard      = "lync-wildcard"
 )
 
 // The discover codes: what the clients' lookups can be found to do.
@@ -84,6 +98,12 @@ const (
 	CodeDuplicateRoot   = "duplicate-root"
 	CodeWeakRootKey     = "weak-root-key"
 	CodeNotACA          = "not-a-ca"
+	// CodeSigNotCheckable: a root whose self-signature cannot be checked
+	// (MD2); self-signed by name all the same.
+	CodeSigNotCheckable = "signature-not-checkable"
+	// CodeBadSelfSignature: issuer == subject, but the self-signature does
+	// not verify.
+	CodeBadSelfSignature = "bad-self-signature"
 )
 
 // All lists every finding code trustgap can report, by command, in the order
@@ -94,6 +114,9 @@ var All = map[string][]string{
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
 		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed,
+		CodeBadSignature, CodeNoServerAuth, CodeIssuerNotCA, CodeV1Intermediate,
+		CodePathLength, CodeKeyUsage, CodeNameConstraints, CodeCriticalExtension,
+		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
@@ -102,6 +125,7 @@ var All = map[string][]string{
 	"roots audit": {
 		CodeNonSelfSigned, CodeIssuerListLarge, CodeTooManyRoots, CodeExpiredRoot,
 		CodeExpiringRoot, CodeDuplicateRoot, CodeWeakRootKey, CodeNotACA,
+		CodeSigNotCheckable, CodeBadSelfSignature,
 	},
 }
 

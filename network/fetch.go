@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/trustgap/trustgap/finding"
@@ -16,7 +17,9 @@ import (
 // FetchError is a failure to obtain the chain presented by Host.
 type FetchError struct {
 	// Code is the finding code for the failure: finding.CodeDNSFailure,
-	// CodeConnectFailure, CodeTimeout or CodeHandshakeFailure.
+	// CodeConnectFailure, CodeTimeout, CodeHandshakeFailure, or
+	// CodeUnparsable (a certificate crypto/tls refused to parse, from a
+	// server that offers no TLS 1.2 in which to tell which one).
 	Code string
 	Host string
 	Addr string // empty when the name did not resolve
@@ -36,21 +39,80 @@ func (e *FetchError) Unwrap() error { return e.Err }
 
 // Presented is what a server sent in its TLS handshake.
 type Presented struct {
-	Addr  string              // the address connected to
-	Certs []*x509.Certificate // in the order sent; Certs[0] is the leaf
+	Addr string // the address connected to
+	// Certs are the certificates that parse, in the order sent; Certs[0]
+	// is the leaf unless Unparsable says certificate 1 did not parse.
+	Certs []*x509.Certificate
+	// Unparsable lists the certificates that do not parse.
+	Unparsable []Unparsable
 }
 
-// MaxPresented bounds how many certificates of a handshake are kept; the
-// rest are ignored. (crypto/tls already bounds the handshake message size.)
+// Unparsable is a presented certificate that does not parse.
+type Unparsable struct {
+	Position int // 1-based, in the order sent
+	Err      error
+}
+
+// LeafParsed reports whether the server's own certificate parsed.
+func (p *Presented) LeafParsed() bool {
+	return len(p.Certs) > 0 && (len(p.Unparsable) == 0 || p.Unparsable[0].Position != 1)
+}
+
+// MaxPresented bounds how many certificates of a handshake discover's
+// [CaptureTLS] keeps. Scans keep them all: crypto/tls bounds the
+// Certificate message to 256 KiB.
 const MaxPresented = 32
+
+// errParse is how crypto/tls reports a server certificate it cannot parse,
+// before any callback sees the chain.
+const errParse = "tls: failed to parse certificate from server"
 
 // Fetch connects to host:port and returns the certificates the server
 // presents, whatever their validity. Verification is trustgap's job, not the
 // handshake's. The chain is captured as soon as the server's Certificate
 // message arrives, so servers that then demand a client certificate (Lync
-// on 5061) still yield their chain. The whole exchange is bounded by the
-// dialer's timeout.
+// on 5061) still yield their chain. A certificate that does not parse is
+// recorded with its position, and the others kept: when crypto/tls itself
+// refuses the chain, Fetch connects again offering only TLS 1.2 and reads
+// the certificates from the handshake records. The whole exchange is
+// bounded by the dialer's timeout, per connection.
 func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, error) {
+	p, herr, err := d.fetchOnce(ctx, host, port, false)
+	if err != nil || p != nil {
+		return p, err
+	}
+	if strings.Contains(herr.Error(), errParse) {
+		p, _, err := d.fetchOnce(ctx, host, port, true)
+		if err != nil || p != nil {
+			return p, err
+		}
+		return nil, &FetchError{Code: finding.CodeUnparsable, Host: host, Addr: herr.addr,
+			Err: fmt.Errorf("a certificate the server presents does not parse (%s), and the server does not offer TLS 1.2, in which trustgap could tell which one", strings.TrimPrefix(herr.Error(), errParse+": "))}
+	}
+	return nil, herr.fetchError(host)
+}
+
+// handshakeErr is a handshake that yielded no chain.
+type handshakeErr struct {
+	addr    string
+	err     error
+	timeout time.Duration
+}
+
+func (e *handshakeErr) Error() string { return e.err.Error() }
+
+func (he *handshakeErr) fetchError(host string) error {
+	var ne net.Error
+	if errors.As(he.err, &ne) && ne.Timeout() || errors.Is(he.err, context.DeadlineExceeded) || errors.Is(he.err, os.ErrDeadlineExceeded) {
+		return &FetchError{Code: finding.CodeTimeout, Host: host, Addr: he.addr, Err: fmt.Errorf("TLS handshake did not complete within %s", he.timeout)}
+	}
+	return &FetchError{Code: finding.CodeHandshakeFailure, Host: host, Addr: he.addr, Err: fmt.Errorf("TLS handshake failed: %v", he.err)}
+}
+
+// fetchOnce makes one connection. It returns the presented chain, or the
+// handshake error (a *handshakeErr) when none was captured, or a
+// connection error.
+func (d *Dialer) fetchOnce(ctx context.Context, host string, port int, record bool) (*Presented, *handshakeErr, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -65,36 +127,89 @@ func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, 
 		}
 		switch {
 		case errors.As(err, &de):
-			return nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
+			return nil, nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
 		case ce != nil && ce.Timeout, errors.Is(err, context.DeadlineExceeded):
-			return nil, &FetchError{Code: finding.CodeTimeout, Host: host, Addr: a, Err: err}
+			return nil, nil, &FetchError{Code: finding.CodeTimeout, Host: host, Addr: a, Err: err}
 		default:
-			return nil, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: a, Err: err}
+			return nil, nil, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: a, Err: err}
 		}
 	}
 	defer conn.Close()
 	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return nil, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: addr, Err: err}
+		return nil, nil, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: addr, Err: err}
 	}
-	var captured []*x509.Certificate
-	cfg := CaptureTLS(host, &captured)
+	var rec *recorder
+	if record {
+		rec = &recorder{Conn: conn}
+		conn = rec
+	}
+	p := &Presented{Addr: addr}
+	cfg := captureAll(host, p)
+	if record {
+		cfg.MaxVersion = tls.VersionTLS12
+	}
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	herr := tc.HandshakeContext(hctx)
-	if len(captured) > 0 {
+	if len(p.Certs) > 0 || len(p.Unparsable) > 0 {
 		// A failure after the chain arrived (client certificate required,
 		// no shared cipher for the rest) does not matter to us.
-		return &Presented{Addr: addr, Certs: captured}, nil
+		return p, nil, nil
+	}
+	if rec != nil {
+		if ders, err := certificatesFromRecords(rec.buf); err == nil && len(ders) > 0 {
+			addDER(p, ders)
+			return p, nil, nil
+		}
 	}
 	if herr == nil {
 		herr = errors.New("server presented no certificate")
 	}
-	var ne net.Error
-	if errors.As(herr, &ne) && ne.Timeout() || errors.Is(herr, context.DeadlineExceeded) || errors.Is(herr, os.ErrDeadlineExceeded) {
-		return nil, &FetchError{Code: finding.CodeTimeout, Host: host, Addr: addr, Err: fmt.Errorf("TLS handshake did not complete within %s", timeout)}
+	return nil, &handshakeErr{addr: addr, err: herr, timeout: timeout}, nil
+}
+
+// addDER parses every presented certificate into p.
+func addDER(p *Presented, raw [][]byte) {
+	for i, der := range raw {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			p.Unparsable = append(p.Unparsable, Unparsable{Position: i + 1, Err: err})
+			continue
+		}
+		p.Certs = append(p.Certs, c)
 	}
-	return nil, &FetchError{Code: finding.CodeHandshakeFailure, Host: host, Addr: addr, Err: fmt.Errorf("TLS handshake failed: %v", herr)}
+}
+
+// captureAll is [CaptureTLS] for scans: every presented certificate is
+// kept, and those that do not parse are recorded instead of failing the
+// handshake.
+func captureAll(host string, p *Presented) *tls.Config {
+	cfg := CaptureTLS(host, nil)
+	cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+		addDER(p, raw)
+		return nil
+	}
+	return cfg
+}
+
+// maxRecorded bounds what a recorder keeps: a Certificate message of 256
+// KiB, its records' headers and the ServerHello.
+const maxRecorded = 300 << 10
+
+// recorder keeps the first bytes a server sends, so that the certificates
+// of a handshake crypto/tls refused can still be read.
+type recorder struct {
+	net.Conn
+	buf []byte
+}
+
+func (r *recorder) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	if room := maxRecorded - len(r.buf); room > 0 && n > 0 {
+		r.buf = append(r.buf, b[:min(n, room)]...)
+	}
+	return n, err
 }
 
 // CaptureTLS returns a client configuration for host that records the
@@ -108,6 +223,9 @@ func CaptureTLS(host string, certs *[]*x509.Certificate) *tls.Config {
 		MinVersion:         tls.VersionTLS10,
 		CipherSuites:       allCipherSuites(),
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if certs == nil {
+				return nil
+			}
 			for i, der := range raw {
 				if i == MaxPresented {
 					break

@@ -6,10 +6,14 @@
 // # What goes in
 //
 // Roots of chains that end at a root clients do not trust (untrusted-root),
-// and only certificates whose self-signature verifies. Intermediates that a
-// server did not send and AIA supplied (incomplete-chain), for the
-// Intermediate Certification Authorities store, never the Root store. A
-// self-signed server certificate only when asked ([Planner.IncludeSelfSigned]).
+// and only certificates whose self-signature verifies. Roots that count as
+// trusted only because they are a lync target's root (lync-root-assumed):
+// clients that sign in to Lync have them already, and the bundle protects
+// those that do not ([Item.LyncAssumedOnly]). Intermediates that a server
+// did not send and AIA or --issuers supplied (incomplete-chain,
+// expired-ca-sent), for the Intermediate Certification Authorities store,
+// never the Root store. A self-signed server certificate only when asked
+// ([Planner.IncludeSelfSigned]).
 //
 // It plans from the report model (report.Target), live or read back from a
 // saved report, so it must not import chain, network, scanner or cmd.
@@ -54,6 +58,17 @@ type Item struct {
 	// Exchange's default one): a stop-gap, not a CA.
 	SelfSignedLeaf bool
 	Reasons        []Reason
+}
+
+// LyncAssumedOnly reports whether the item is in the bundle only because
+// of the Lync assumption (every reason is lync-root-assumed).
+func (it *Item) LyncAssumedOnly() bool {
+	for _, r := range it.Reasons {
+		if r.Code != finding.CodeLyncRootAssumed {
+			return false
+		}
+	}
+	return len(it.Reasons) > 0
 }
 
 // Thumbprint is the item's upper-case SHA-1.
@@ -190,6 +205,15 @@ func (pl *Planner) Add(tr *report.Target) error {
 		}
 		return nil
 	}
+	if has[finding.CodeLyncRootAssumed] && tr.Root != nil && !tr.Root.InStore {
+		c, err := parse(tr.Root.Cert)
+		if err != nil {
+			return err
+		}
+		if certutil.SelfSignatureVerifies(c) && (c.IsCA || c.Version == 1) {
+			pl.put(&pl.items, c, StoreRoot, false, Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeLyncRootAssumed})
+		}
+	}
 	if has[finding.CodeUntrustedRoot] && tr.Root != nil {
 		c, err := parse(tr.Root.Cert)
 		if err != nil {
@@ -200,7 +224,7 @@ func (pl *Planner) Add(tr *report.Target) error {
 		// top of a chain is treated like a self-signed leaf.
 		r := Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeUntrustedRoot}
 		switch {
-		case !certutil.IsSelfSigned(c):
+		case !certutil.SelfSignatureVerifies(c):
 		case c.IsCA || c.Version == 1:
 			pl.put(&pl.items, c, StoreRoot, false, r)
 		case pl.IncludeSelfSigned:
@@ -209,9 +233,13 @@ func (pl *Planner) Add(tr *report.Target) error {
 			pl.put(&pl.leftOut, c, StoreRoot, true, r)
 		}
 	}
-	if has[finding.CodeIncomplete] {
+	if has[finding.CodeIncomplete] || has[finding.CodeExpiredCASent] {
+		code := finding.CodeIncomplete
+		if !has[code] {
+			code = finding.CodeExpiredCASent
+		}
 		for i, cr := range tr.Chain {
-			if cr.Source != report.SourceAIA || i == 0 || (tr.Root != nil && i == len(tr.Chain)-1) {
+			if cr.Source != report.SourceAIA && cr.Source != report.SourceIssuers || i == 0 || (tr.Root != nil && i == len(tr.Chain)-1) {
 				continue
 			}
 			c, err := parse(cr)
@@ -221,10 +249,22 @@ func (pl *Planner) Add(tr *report.Target) error {
 			if certutil.IsSelfSigned(c) {
 				continue // never a root in the Intermediate store either
 			}
-			pl.put(&pl.items, c, StoreCA, false, Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeIncomplete})
+			pl.put(&pl.items, c, StoreCA, false, Reason{Target: tr.Target, Role: tr.Role, Code: code})
 		}
 	}
 	return nil
+}
+
+// LyncAssumed returns the items that are in the bundle only because of the
+// Lync assumption, in plan order.
+func (p *Plan) LyncAssumed() []*Item {
+	var out []*Item
+	for _, it := range p.Items {
+		if it.LyncAssumedOnly() {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Plan returns what was collected, sorted.

@@ -13,7 +13,8 @@ import (
 )
 
 // WriteAudit writes a root store audit as "text", "json" or "jsonl" (one root per line,
-// then one line with the store-wide findings when there are any).
+// then one line with the store-wide findings when there are any, then one
+// with what each source gave per store).
 func WriteAudit(w io.Writer, rep *rootstore.AuditReport, format string) error {
 	bw := bufio.NewWriter(w)
 	switch format {
@@ -34,6 +35,7 @@ func WriteAudit(w io.Writer, rep *rootstore.AuditReport, format string) error {
 		if len(rep.Findings) > 0 {
 			enc.Encode(map[string][]finding.Finding{"findings": rep.Findings})
 		}
+		enc.Encode(map[string][]rootstore.SourceCount{"sources": rep.Sources})
 	default:
 		writeAuditText(bw, rep)
 	}
@@ -61,6 +63,9 @@ func writeAuditText(w *bufio.Writer, rep *rootstore.AuditReport) {
 	}
 	for _, f := range rep.Findings {
 		fmt.Fprintf(w, "store: %-7s %s: %s\n            fix: %s\n\n", f.Severity, f.Code, f.Message, f.Fix)
+	}
+	for _, src := range rep.Sources {
+		fmt.Fprintf(w, "read %s: %d roots (Root), %d intermediates (CA), %d disallowed (Disallowed)\n", src.Source, src.Roots, src.Intermediates, src.Disallowed)
 	}
 	s := rep.Summary
 	fmt.Fprintf(w, "%d roots (%d public, %d private); trusted issuer list %d of %d bytes; %d errors, %d warnings\n",

@@ -29,7 +29,9 @@ type Source string
 const (
 	SourceServer Source = "server" // presented in the TLS handshake
 	SourceAIA    Source = "aia"    // fetched from an AIA caIssuers URL
-	SourceStore  Source = "store"  // from the client root store, or a lync target's root
+	SourceStore  Source = "store"  // from the client store (roots, intermediates), or a lync target's root
+	// SourceIssuers: given with --issuers (clients do not have it).
+	SourceIssuers Source = "issuers"
 )
 
 // Cert is a certificate as reports show it.
@@ -121,8 +123,10 @@ type RootCount struct {
 	Subject string `json:"subject"`
 	SHA1    string `json:"sha1"`
 	InStore bool   `json:"in_store"`
-	Trusted bool   `json:"trusted"`
-	Targets int    `json:"targets"`
+	// Trusted: clients trust the root itself (in the store, or a lync
+	// target's root under the Lync assumption), whatever the chains below it.
+	Trusted bool `json:"trusted"`
+	Targets int  `json:"targets"`
 }
 
 // Add counts r.
@@ -158,7 +162,7 @@ func (s *Summary) Add(r *chain.Result) {
 		k := certutil.Thumbprint(root.Cert)
 		rc := s.roots[k]
 		if rc == nil {
-			rc = &RootCount{Subject: root.Cert.Subject.String(), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.Trusted}
+			rc = &RootCount{Subject: root.Cert.Subject.String(), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.InStore || r.LyncRoot}
 			s.roots[k] = rc
 		}
 		rc.Targets++

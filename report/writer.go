@@ -177,6 +177,8 @@ func (t *textWriter) Write(r *chain.Result) error {
 			trusted = "yes"
 		}
 		fmt.Fprintf(w, "    trusted: %s\n", trusted)
+	} else if r.Err == nil {
+		w.WriteString("    chain:   none (the server's certificate does not parse)\n")
 	}
 	for _, f := range r.Findings {
 		sc := ansiRed

@@ -1,6 +1,7 @@
 package rootstore
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -33,7 +34,11 @@ type RootAudit struct {
 
 // AuditSummary totals an audit.
 type AuditSummary struct {
-	Roots           int `json:"roots"`
+	Roots int `json:"roots"`
+	// Intermediates and Disallowed count what the sources gave for the
+	// CA and Disallowed stores (read, not audited).
+	Intermediates   int `json:"intermediates"`
+	Disallowed      int `json:"disallowed"`
 	Public          int `json:"public"`
 	Private         int `json:"private"`
 	IssuerListBytes int `json:"issuer_list_bytes"`
@@ -43,7 +48,9 @@ type AuditSummary struct {
 
 // AuditReport is the result of [AuditStore].
 type AuditReport struct {
-	Roots []RootAudit `json:"roots"`
+	// Sources says what each source gave, per store.
+	Sources []SourceCount `json:"sources"`
+	Roots   []RootAudit   `json:"roots"`
 	// Findings are about the store as a whole.
 	Findings []finding.Finding `json:"findings"`
 	Summary  AuditSummary      `json:"summary"`
@@ -55,7 +62,7 @@ func (a *AuditReport) Failed() bool { return a.Summary.Errors > 0 }
 // AuditStore checks the roots of s as a Windows Root store, judging validity
 // at now.
 func AuditStore(s *Store, now time.Time) *AuditReport {
-	rep := &AuditReport{Roots: []RootAudit{}, Findings: []finding.Finding{}}
+	rep := &AuditReport{Sources: append([]SourceCount{}, s.Sources...), Roots: []RootAudit{}, Findings: []finding.Finding{}}
 	seen := map[string]string{} // subject+key -> first thumbprint
 	size := 0
 	for _, r := range s.Roots {
@@ -69,12 +76,28 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 		}
 		id := fmt.Sprintf("%q (SHA-1 %s)", certutil.Name(c), certutil.Thumbprint(c))
 		size += len(c.RawSubject) + 2
-		if !certutil.IsSelfSigned(c) {
+		// Self-signed is judged as Windows and the Lync check
+		// (Issuer -ne Subject) do: by name, unless the signature shows
+		// another key signed it (a verifying signature is not required: an
+		// MD2 root cannot be checked, and a few roots of Microsoft's program
+		// carry a self-signature that does not verify).
+		sig := certutil.CheckSignedBy(c, c)
+		switch {
+		case !bytes.Equal(c.RawIssuer, c.RawSubject) || sig == certutil.SigInvalid && !certutil.KeyIDsAgree(c, c):
 			add(finding.CodeNonSelfSigned, finding.SevError,
 				"move it to Intermediate Certification Authorities (Cert:\\LocalMachine\\CA); find others with Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject }",
 				"%s is in the Root store but is not self-signed (issued by %q): Lync Server 2013 front ends do not start and IIS client authentication fails on Windows Server 2012 and later", id, c.Issuer.String())
+		case sig == certutil.SigUncheckable:
+			add(finding.CodeSigNotCheckable, finding.SevInfo,
+				"nothing to do for trust (Windows does not check a root's own signature); remove the root if nothing needs it",
+				"%s names itself as issuer, but its self-signature (%s) cannot be checked", id, certutil.SignatureAlgorithmName(c))
+		case sig == certutil.SigInvalid:
+			add(finding.CodeBadSelfSignature, finding.SevWarning,
+				"nothing breaks for trust (Windows does not check a root's own signature), but the certificate is damaged or mis-issued: replace it with the CA's published copy, or remove it if nothing needs it",
+				"%s names itself as issuer, but its self-signature does not verify with its own key", id)
 		}
-		if !c.IsCA || !c.BasicConstraintsValid {
+		if (!c.IsCA || !c.BasicConstraintsValid) && c.Version >= 3 {
+			// A version 1 root cannot say it is a CA; Windows takes it as one.
 			add(finding.CodeNotACA, finding.SevWarning,
 				"remove it from the Root store; if a server uses it (such as Exchange's self-signed certificate), replace that certificate with a CA-issued one",
 				"%s is not a CA (no basicConstraints CA=true): an end-entity certificate deployed as a root", id)
@@ -87,9 +110,13 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 			add(finding.CodeExpiringRoot, finding.SevWarning, "deploy the CA's renewed root before then, and reissue what it signed",
 				"%s expires on %s, in %d days", id, c.NotAfter.UTC().Format(time.RFC3339), int(c.NotAfter.Sub(now).Hours()/24))
 		}
-		if w := certutil.KeyWeakness(c); w != "" {
-			add(finding.CodeWeakRootKey, finding.SevWarning, "replace the CA with one that has an RSA key of 2048 bits or more",
-				"%s has %s", id, w)
+		if w, blocked := certutil.KeyWeakness(c); w != "" {
+			sev, why := finding.SevWarning, ""
+			if blocked {
+				sev, why = finding.SevError, ", which Windows refuses: nothing it issued is trusted"
+			}
+			add(finding.CodeWeakRootKey, sev, "replace the CA with one that has an RSA key of 2048 bits or more",
+				"%s has %s%s", id, w, why)
 		}
 		k := string(c.RawSubject) + "|" + string(c.RawSubjectPublicKeyInfo)
 		if first, dup := seen[k]; dup {
@@ -106,6 +133,7 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 		rep.Roots = append(rep.Roots, ra)
 	}
 	rep.Summary.Roots = len(s.Roots)
+	rep.Summary.Intermediates, rep.Summary.Disallowed = len(s.Intermediates), len(s.Disallowed)
 	rep.Summary.IssuerListBytes = size
 	issuerFix := `remove roots the servers do not need; on the servers that ask for client certificates set HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL SendTrustedIssuerList (REG_DWORD) to 0, and on Windows Server 2012 and later ClientAuthTrustMode (REG_DWORD) to 2 if the store cannot be trimmed`
 	switch {

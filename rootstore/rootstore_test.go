@@ -363,6 +363,9 @@ func TestAuditGolden(t *testing.T) {
 	for i := range s.Roots {
 		s.Roots[i].Source = fmt.Sprintf("roots.pem#%d", i+1) // drop the temporary path
 	}
+	for i := range s.Sources {
+		s.Sources[i].Source = "roots.pem"
+	}
 	rep := rootstore.AuditStore(s, testca.Epoch)
 	for _, format := range []string{"text", "json"} {
 		var buf bytes.Buffer
@@ -411,5 +414,48 @@ func TestPolStores(t *testing.T) {
 	want := rootstore.SourceCount{Source: pol, Roots: 1, Intermediates: 1, Disallowed: 1}
 	if len(s.Sources) != 1 || s.Sources[0] != want {
 		t.Errorf("sources %+v, want %+v", s.Sources, want)
+	}
+}
+
+// TestStorePrefixes: a source without store names goes to the store its
+// "root:", "ca:" or "disallowed:" prefix names; a Registry.pol keeps its
+// own names; roots audit says what it read per store.
+func TestStorePrefixes(t *testing.T) {
+	a, b := testca.Root("Prefix A"), testca.Root("Prefix B")
+	dir := t.TempDir()
+	p := write(t, dir, "two.pem", testca.PEM(a.Cert, b.Cert))
+	for _, tc := range []struct {
+		src     string
+		r, i, d int
+	}{
+		{p, 2, 0, 0}, {"root:" + p, 2, 0, 0}, {"ca:" + p, 0, 2, 0}, {"CA:" + p, 0, 2, 0}, {"disallowed:" + p, 0, 0, 2},
+	} {
+		s, err := rootstore.Load(tc.src)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		if len(s.Roots) != tc.r || len(s.Intermediates) != tc.i || len(s.Disallowed) != tc.d {
+			t.Errorf("%s: %d roots, %d intermediates, %d disallowed; want %d, %d, %d", tc.src, len(s.Roots), len(s.Intermediates), len(s.Disallowed), tc.r, tc.i, tc.d)
+		}
+	}
+	pol := write(t, dir, "Registry.pol", testPol(certEntry("Root", a.Cert, tp(a.Cert)), certEntry("Disallowed", b.Cert, tp(b.Cert))))
+	s, err := rootstore.Load("ca:"+pol, "ca:"+p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Roots) != 1 || len(s.Disallowed) != 1 || len(s.Intermediates) != 2 {
+		t.Errorf("a Registry.pol keeps its store names: %d roots, %d intermediates, %d disallowed", len(s.Roots), len(s.Intermediates), len(s.Disallowed))
+	}
+	var buf bytes.Buffer
+	if err := report.WriteAudit(&buf, rootstore.AuditStore(s, testca.Epoch), "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"read ca:" + pol + ": 1 roots (Root), 0 intermediates (CA), 1 disallowed (Disallowed)\n",
+		"read ca:" + p + ": 0 roots (Root), 2 intermediates (CA), 0 disallowed (Disallowed)\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("audit text lacks %q:\n%s", want, buf.String())
+		}
 	}
 }

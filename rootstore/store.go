@@ -10,6 +10,15 @@
 // such files. The format of a file is sniffed from its content (package
 // certfile reads the containers).
 //
+// # Stores
+//
+// A Registry.pol names the Windows store of every certificate (Root, CA,
+// Disallowed, ...). The other forms carry no store name: their certificates
+// are roots, unless the source is prefixed with the store it was exported
+// from, "root:", "ca:" or "disallowed:" (for example
+// "ca:client-intermediates.sst", written by Export-Certificate from
+// Cert:\LocalMachine\CA).
+//
 // It reads files and the operating system's stores, never the network, and
 // must not import network, chain, scanner, report, remediate or cmd.
 package rootstore
@@ -53,6 +62,8 @@ type Store struct {
 	Warnings []string
 
 	seen map[string]bool
+	// forceStore is the store prefix of the source being added.
+	forceStore string
 }
 
 // SourceCount is what one source supplied to a store.
@@ -94,11 +105,38 @@ const maxDirFiles = 10000
 // maxFileSize bounds one source file.
 const maxFileSize = 64 << 20
 
-// Add loads one source into s.
+// storePrefixes are the store names a source may be prefixed with.
+var storePrefixes = []string{"root", "ca", "disallowed"}
+
+// SplitStore splits a source into its store prefix ("Root", "CA",
+// "Disallowed", or "" without one) and the source itself.
+func SplitStore(src string) (store, rest string) {
+	if name, path, ok := strings.Cut(src, ":"); ok {
+		for _, p := range storePrefixes {
+			if strings.EqualFold(name, p) {
+				switch p {
+				case "root":
+					return "Root", path
+				case "ca":
+					return "CA", path
+				}
+				return "Disallowed", path
+			}
+		}
+	}
+	return "", src
+}
+
+// Add loads one source into s. A "root:", "ca:" or "disallowed:" prefix
+// puts the certificates of a source that carries no store names in that
+// store.
 func (s *Store) Add(src string) error {
 	r0, i0, d0 := s.counts()
+	store, path := SplitStore(src)
+	s.forceStore = store
+	defer func() { s.forceStore = "" }()
 	var err error
-	switch src {
+	switch path {
 	case "system":
 		var certs []*x509.Certificate
 		certs, err = systemRoots()
@@ -110,7 +148,7 @@ func (s *Store) Add(src string) error {
 			s.add(Cert{Cert: c, Source: "mozilla"})
 		}
 	default:
-		err = s.addPath(src)
+		err = s.addPath(path)
 	}
 	if err != nil {
 		return &LoadError{Source: src, Err: err}
@@ -182,6 +220,9 @@ func (s *Store) addFile(path string, strict bool) error {
 }
 
 func (s *Store) add(c Cert) {
+	if c.Store == "" {
+		c.Store = s.forceStore
+	}
 	if s.seen == nil {
 		s.seen = make(map[string]bool)
 	}
@@ -203,9 +244,17 @@ func (s *Store) add(c Cert) {
 }
 
 // Certificates returns the roots.
-func (s *Store) Certificates() []*x509.Certificate {
-	out := make([]*x509.Certificate, len(s.Roots))
-	for i, r := range s.Roots {
+func (s *Store) Certificates() []*x509.Certificate { return certsOf(s.Roots) }
+
+// IntermediateCertificates returns the intermediates (the CA store).
+func (s *Store) IntermediateCertificates() []*x509.Certificate { return certsOf(s.Intermediates) }
+
+// DisallowedCertificates returns the Disallowed store's certificates.
+func (s *Store) DisallowedCertificates() []*x509.Certificate { return certsOf(s.Disallowed) }
+
+func certsOf(cs []Cert) []*x509.Certificate {
+	out := make([]*x509.Certificate, len(cs))
+	for i, r := range cs {
 		out[i] = r.Cert
 	}
 	return out

@@ -27,6 +27,18 @@ type Scanner struct {
 	AIA *network.AIA
 	// Store is the client root store.
 	Store *chain.CertSet
+	// Intermediates holds the client store's intermediates (a GPO's CA
+	// store), which the builder may use; nil means none.
+	Intermediates *chain.CertSet
+	// Disallowed holds the certificates clients refuse (the Disallowed
+	// store); nil means none.
+	Disallowed *chain.CertSet
+	// Issuers holds CA certificates given with --issuers: they may
+	// complete paths but clients do not have them; nil means none.
+	Issuers *chain.CertSet
+	// NoLyncAssumption stops the roots of lync targets counting as
+	// trusted for every target.
+	NoLyncAssumption bool
 	// Now is the instant validity is judged at; zero means time.Now().
 	Now time.Time
 	// Concurrency bounds the connections in flight; zero means 64.
@@ -64,7 +76,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
-		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil)
+		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now)
 	}, func(r *chain.Result) error {
 		mu.Lock()
 		lyncRes[r.Index] = r
@@ -79,6 +91,11 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	j := chain.NewJudge(s.Store, lync, now)
+	j.NoLyncAssumption, j.Disallowed = s.NoLyncAssumption, s.Disallowed
+	anchors, known := lync, (*chain.CertSet)(nil)
+	if s.NoLyncAssumption {
+		anchors, known = nil, lync
+	}
 	for _, r := range lyncRes {
 		j.Apply(r)
 	}
@@ -112,7 +129,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	window := make(chan struct{}, conc*windowFactor)
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
-		r := s.fetchBuild(ctx, targets[others[k]], others[k], lync)
+		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now)
 		j.Apply(r)
 		return r
 	}, func(r *chain.Result) error {
@@ -186,7 +203,10 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 	return firstErr
 }
 
-func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync *chain.CertSet) *chain.Result {
+// fetchBuild fetches and builds one target's chain. lync holds the anchors
+// the lync targets add, known the roots that may complete a path without
+// being anchors (the lync roots under NoLyncAssumption).
+func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync, known *chain.CertSet, now time.Time) *chain.Result {
 	r := &chain.Result{Target: t, Index: idx}
 	if err := ctx.Err(); err != nil {
 		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Err: errors.New("scan cancelled")}
@@ -198,7 +218,13 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		return r
 	}
 	r.Addr = p.Addr
-	b := &chain.Builder{Store: s.Store, Extra: lync}
+	for _, u := range p.Unparsable {
+		r.Unparsable = append(r.Unparsable, chain.BadCert{Position: u.Position, Err: u.Err.Error()})
+	}
+	if !p.LeafParsed() {
+		return r
+	}
+	b := &chain.Builder{Store: s.Store, Extra: lync, Known: known, Intermediates: s.Intermediates, Issuers: s.Issuers, Disallowed: s.Disallowed, Now: now}
 	if s.AIA != nil {
 		b.AIA = s.AIA // an interface: never a typed nil
 	}

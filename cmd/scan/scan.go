@@ -47,13 +47,22 @@ type Flags struct {
 	Format      string
 	Verbose     bool
 	Bundle      BundleFlags
+
+	// Issuers are CA certificates the organisation has (--issuers): they
+	// may complete paths and go into the bundle, but are never trusted by
+	// themselves.
+	Issuers []string
+	// NoLyncAssumption: the roots of lync targets do not count as trusted.
+	NoLyncAssumption bool
 }
 
 // Add registers the flags on c.
 func (o *Flags) Add(c *cobra.Command) {
 	fs := c.Flags()
 	o.Net.Add(fs)
-	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, or a file or directory (repeatable; default system)")
+	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
+	fs.StringArrayVar(&o.Issuers, "issuers", nil, "CA certificates your organisation has (offline root, issuing CAs) that may complete chains and go into the bundle, never trusted by themselves: a `FILE` or DIR in any store form (repeatable)")
+	fs.BoolVar(&o.NoLyncAssumption, "no-lync-assumption", false, "do not count the roots of lync targets as trusted (use when --roots is the clients' complete store)")
 	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
@@ -180,7 +189,25 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if err != nil {
 		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
-	sc := &scanner.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency}
+	sc := &scanner.Scanner{
+		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
+		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
+		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
+		Now:           at, Concurrency: o.Concurrency, NoLyncAssumption: o.NoLyncAssumption,
+	}
+	if len(o.Issuers) > 0 {
+		is, err := rootstore.Load(o.Issuers...)
+		for _, w := range is.Warnings {
+			io.Warnf("--issuers: %s", w)
+		}
+		if err != nil {
+			return nil, &cmdutil.HintError{Err: err, Hint: "--issuers takes a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
+		}
+		if len(is.Disallowed) > 0 {
+			io.Warnf("--issuers: %d certificate(s) of a Disallowed store ignored (give them with --roots to judge against them)", len(is.Disallowed))
+		}
+		sc.Issuers = chain.NewCertSet(append(is.Certificates(), is.IntermediateCertificates()...)...)
+	}
 	if !o.NoAIA {
 		sc.AIA = network.NewAIA(d)
 	}

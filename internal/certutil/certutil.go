@@ -8,14 +8,20 @@ package certutil
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/dsa" //nolint:staticcheck // old certificates carry DSA keys
 	"crypto/ecdsa"
+	"crypto/md5"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"strings"
 	"time"
@@ -51,30 +57,127 @@ func Names(c *x509.Certificate) []string {
 	return names
 }
 
-// SignedBy reports whether parent's key verifies child's signature.
+// SigStatus is what checking one signature found.
+type SigStatus int
+
+// The signature statuses.
+const (
+	// SigValid: the signature verifies (SHA-2, SHA-1, MD5 with RSA, ECDSA,
+	// Ed25519 and DSA are checked).
+	SigValid SigStatus = iota
+	// SigInvalid: the signature does not verify with the issuer's key.
+	SigInvalid
+	// SigUncheckable: the algorithm cannot be checked (MD2 and unknown
+	// algorithms).
+	SigUncheckable
+)
+
+func (s SigStatus) String() string {
+	switch s {
+	case SigValid:
+		return "valid"
+	case SigInvalid:
+		return "invalid"
+	}
+	return "not checkable"
+}
+
+// CheckSignedBy checks child's signature with parent's key.
 // x509.Certificate.CheckSignature is used rather than CheckSignatureFrom so
 // that SHA-1 signatures (old Exchange and CA certificates) are still checked:
-// weak algorithms are findings, not broken links.
-func SignedBy(child, parent *x509.Certificate) bool {
+// weak algorithms are findings, not broken links. MD5 with RSA, which
+// crypto/x509 refuses, is checked here with [rsa.VerifyPKCS1v15], and DSA
+// with [dsa.Verify]; MD2 cannot be checked.
+func CheckSignedBy(child, parent *x509.Certificate) SigStatus {
 	err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
 	if err == nil {
-		return true
+		return SigValid
 	}
-	// MD5 and MD2 signatures cannot be checked by crypto/x509. Accept the
-	// link when names and key identifiers agree, so the chain is still built
-	// and the weak signature reported.
+	switch child.SignatureAlgorithm {
+	case x509.MD5WithRSA:
+		pub, ok := parent.PublicKey.(*rsa.PublicKey)
+		if !ok {
+			return SigInvalid
+		}
+		sum := md5.Sum(child.RawTBSCertificate)
+		if rsa.VerifyPKCS1v15(pub, crypto.MD5, sum[:], child.Signature) == nil {
+			return SigValid
+		}
+		return SigInvalid
+	case x509.DSAWithSHA1, x509.DSAWithSHA256:
+		return checkDSA(child, parent)
+	}
 	var ia x509.InsecureAlgorithmError
-	if errors.As(err, &ia) {
-		return len(child.AuthorityKeyId) > 0 && bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
+	if errors.As(err, &ia) || errors.Is(err, x509.ErrUnsupportedAlgorithm) {
+		return SigUncheckable
+	}
+	if pub, ok := parent.PublicKey.(*rsa.PublicKey); ok && pub.N.BitLen() < 1024 {
+		// crypto/rsa refuses keys below 1024 bits (unless GODEBUG
+		// rsa1024min=0): the key is the problem, reported by KeyWeakness.
+		return SigUncheckable
+	}
+	return SigInvalid
+}
+
+// checkDSA verifies a DSA signature (RFC 3279 §2.2.2: a DER SEQUENCE of r
+// and s), which crypto/x509 no longer does.
+func checkDSA(child, parent *x509.Certificate) SigStatus {
+	pub, ok := parent.PublicKey.(*dsa.PublicKey)
+	if !ok || pub.P == nil || pub.P.BitLen() > 4096 {
+		return SigInvalid
+	}
+	var sig struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(child.Signature, &sig); err != nil || len(rest) > 0 || sig.R == nil || sig.S == nil {
+		return SigInvalid
+	}
+	var digest []byte
+	if child.SignatureAlgorithm == x509.DSAWithSHA1 {
+		s := sha1.Sum(child.RawTBSCertificate)
+		digest = s[:]
+	} else {
+		s := sha256.Sum256(child.RawTBSCertificate)
+		digest = s[:]
+	}
+	if dsa.Verify(pub, digest, sig.R, sig.S) { //nolint:staticcheck // DSA is read, never made
+		return SigValid
+	}
+	return SigInvalid
+}
+
+// SignedBy reports whether parent's key verifies child's signature. An MD2
+// (or otherwise uncheckable) signature counts when the key identifiers agree,
+// so the chain is still built and the signature reported.
+func SignedBy(child, parent *x509.Certificate) bool {
+	switch CheckSignedBy(child, parent) {
+	case SigValid:
+		return true
+	case SigUncheckable:
+		return KeyIDsAgree(child, parent)
 	}
 	return false
 }
 
-// IsSelfSigned reports whether c names itself as issuer and its signature
-// verifies with its own key. An issuer == subject comparison alone is not
-// enough: a re-keyed or cross-certified CA can share its name with its issuer.
+// KeyIDsAgree reports whether child's authority key identifier, when it has
+// one, names parent's subject key identifier.
+func KeyIDsAgree(child, parent *x509.Certificate) bool {
+	if len(child.AuthorityKeyId) == 0 || len(parent.SubjectKeyId) == 0 {
+		return true
+	}
+	return bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
+}
+
+// IsSelfSigned reports whether c is self-signed: it names itself as issuer,
+// and its signature verifies with its own key or cannot be checked (MD2
+// roots). An issuer == subject comparison alone is not enough: a re-keyed or
+// cross-certified CA can share its name with its issuer.
 func IsSelfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && SignedBy(c, c)
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && CheckSignedBy(c, c) != SigInvalid
+}
+
+// SelfSignatureVerifies reports whether c names itself as issuer and its
+// signature verifies with its own key (not merely "cannot be checked").
+func SelfSignatureVerifies(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && CheckSignedBy(c, c) == SigValid
 }
 
 // SHA1Hex is the lower-case hex SHA-1 of c, as JSON reports carry it.
@@ -120,21 +223,63 @@ func WeakSignature(alg x509.SignatureAlgorithm) bool {
 	return false
 }
 
-// KeyWeakness describes c's public key if it is too weak, or returns "".
-// This is trustgap's one key-strength rule, for servers, CAs and roots
-// alike: RSA below 2048 bits, EC below 256.
-func KeyWeakness(c *x509.Certificate) string {
+// oidMD2WithRSA is md2WithRSAEncryption, which crypto/x509 no longer names.
+var oidMD2WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 2}
+
+// IsMD2 reports whether c is signed with MD2 (crypto/x509 reports it as an
+// unknown algorithm).
+func IsMD2(c *x509.Certificate) bool {
+	if c.SignatureAlgorithm != x509.UnknownSignatureAlgorithm {
+		return c.SignatureAlgorithm == x509.MD2WithRSA
+	}
+	var outer struct {
+		TBS asn1.RawValue
+		Alg pkix.AlgorithmIdentifier
+	}
+	_, err := asn1.Unmarshal(c.Raw, &outer)
+	return err == nil && outer.Alg.Algorithm.Equal(oidMD2WithRSA)
+}
+
+// SignatureAlgorithmName names c's signature algorithm, MD2 included.
+func SignatureAlgorithmName(c *x509.Certificate) string {
+	switch {
+	case IsMD2(c):
+		return "MD2-RSA"
+	case c.SignatureAlgorithm == x509.UnknownSignatureAlgorithm:
+		return "an unknown algorithm"
+	}
+	return c.SignatureAlgorithm.String()
+}
+
+// BlockedSignature reports whether Windows refuses alg in a TLS server
+// chain: MD2 and MD5 (SHA-1 is only refused for public roots in browsers).
+func BlockedSignature(alg x509.SignatureAlgorithm) bool {
+	return alg == x509.MD2WithRSA || alg == x509.MD5WithRSA
+}
+
+// KeyWeakness describes c's public key if it is too weak, or returns "";
+// blocked is set when Windows refuses the key outright. This is trustgap's
+// one key-strength rule, for servers, CAs and roots alike: RSA below 1024
+// bits is blocked (Windows has refused it since 2012, KB2661254), RSA from
+// 1024 to 2047 bits and EC below 256 bits are weak.
+func KeyWeakness(c *x509.Certificate) (desc string, blocked bool) {
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if n := k.N.BitLen(); n < 2048 {
-			return fmt.Sprintf("a %d-bit RSA key", n)
+			return fmt.Sprintf("a %d-bit RSA key", n), n < 1024
 		}
 	case *ecdsa.PublicKey:
 		if n := k.Curve.Params().BitSize; n < 256 {
-			return fmt.Sprintf("a %d-bit EC key", n)
+			return fmt.Sprintf("a %d-bit EC key", n), false
+		}
+	case *dsa.PublicKey:
+		if k.P != nil {
+			if n := k.P.BitLen(); n < 2048 {
+				return fmt.Sprintf("a %d-bit DSA key", n), n < 1024
+			}
 		}
 	}
-	return ""
+	return "", false
 }
 
 // Identity names a certificate the same way in every JSON output: report

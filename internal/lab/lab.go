@@ -41,6 +41,15 @@ type TLSOptions struct {
 	// Handler answers HTTP requests; nil answers 401 to everything, as an
 	// Autodiscover or EWS endpoint does to an anonymous client.
 	Handler http.Handler
+	// MinVersion is the lowest TLS version offered; zero means TLS 1.2.
+	MinVersion uint16
+}
+
+func (o TLSOptions) minVersion() uint16 {
+	if o.MinVersion == 0 {
+		return tls.VersionTLS12
+	}
+	return o.MinVersion
 }
 
 var quiet = log.New(io.Discard, "", 0)
@@ -52,18 +61,14 @@ var Unauthorized = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusUnauthorized)
 })
 
-// TLS starts an HTTPS server on 127.0.0.1 presenting cert.
+// TLS starts an HTTPS server on 127.0.0.1 presenting cert. The chain is
+// sent as it is, even certificates that do not parse.
 func TLS(cert tls.Certificate, o TLSOptions) *Server {
-	h := o.Handler
-	if h == nil {
-		h = Unauthorized
+	s, err := TLSAt("127.0.0.1:0", cert, o)
+	if err != nil {
+		panic(err)
 	}
-	s := httptest.NewUnstartedServer(h)
-	s.Config.ErrorLog = quiet
-	s.Config.ReadHeaderTimeout = 5 * time.Second
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: tls.VersionTLS12}
-	s.StartTLS()
-	return newServer(s.Listener.Addr().String(), s.Close)
+	return s
 }
 
 // HTTP starts a plain HTTP server on 127.0.0.1.
@@ -161,14 +166,11 @@ func TLSAt(addr string, cert tls.Certificate, o TLSOptions) (*Server, error) {
 	if h == nil {
 		h = Unauthorized
 	}
-	s := httptest.NewUnstartedServer(h)
-	s.Listener.Close()
-	s.Listener = ln
-	s.Config.ErrorLog = quiet
-	s.Config.ReadHeaderTimeout = 5 * time.Second
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: tls.VersionTLS12}
-	s.StartTLS()
-	return newServer(ln.Addr().String(), s.Close), nil
+	// Not httptest: it parses the leaf, and tests serve ones that do not.
+	srv := &http.Server{Handler: h, ErrorLog: quiet, ReadHeaderTimeout: 5 * time.Second}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: o.minVersion(), NextProtos: []string{"http/1.1"}}
+	go srv.Serve(tls.NewListener(ln, cfg))
+	return newServer(ln.Addr().String(), func() { srv.Close() }), nil
 }
 
 // HTTPAt is [HTTP] listening on addr.

@@ -32,6 +32,17 @@ var Epoch = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 type Cert struct {
 	Cert *x509.Certificate
 	Key  crypto.Signer
+	// DER is set by [Rewrite]: the certificate's bytes, also when Cert is
+	// nil because they do not parse.
+	DER []byte
+}
+
+// Raw returns the certificate's DER.
+func (c *Cert) Raw() []byte {
+	if c.Cert == nil {
+		return c.DER
+	}
+	return c.Cert.Raw
 }
 
 // Options shape a generated certificate. The zero value makes a P-256,
@@ -61,6 +72,28 @@ type Options struct {
 	// bytes on every run (the demo lab and its golden test). RSA PKCS #1
 	// v1.5 signatures are deterministic; ECDSA ones are not.
 	Seed string
+
+	// EKU, when non-nil, replaces the extended key usages (an empty, non-nil
+	// slice leaves the extension out).
+	EKU []x509.ExtKeyUsage
+	// KeyUsage, when non-zero, replaces the key usage.
+	KeyUsage x509.KeyUsage
+	// PathLen sets a pathLenConstraint on a CA: n > 0, or 0 with PathLenZero.
+	PathLen     int
+	PathLenZero bool
+	// NoBasicConstraints leaves the basic constraints extension out.
+	NoBasicConstraints bool
+	// PermittedDNS and ExcludedDNS are DNS name constraints (critical).
+	PermittedDNS, ExcludedDNS []string
+	// PermittedIPs are IP name constraints.
+	PermittedIPs []*net.IPNet
+	// Subject replaces the subject built from CN and Org.
+	Subject *pkix.Name
+	// ExtraExtensions are added as they are (for example a critical
+	// extension no client knows, or a directoryName constraint).
+	ExtraExtensions []pkix.Extension
+	// Policies are certificate policy OIDs.
+	Policies []x509.OID
 }
 
 // New makes a certificate signed by issuer, or self-signed when issuer is nil.
@@ -117,12 +150,27 @@ func New(o Options, issuer *Cert) *Cert {
 	if o.Org != "" {
 		tpl.Subject.Organization = []string{o.Org}
 	}
+	if o.Subject != nil {
+		tpl.Subject = *o.Subject
+	}
 	if o.IsCA {
 		tpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
 	} else {
 		tpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
 		tpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	}
+	if o.EKU != nil {
+		tpl.ExtKeyUsage = o.EKU
+	}
+	if o.KeyUsage != 0 {
+		tpl.KeyUsage = o.KeyUsage
+	}
+	tpl.MaxPathLen, tpl.MaxPathLenZero = o.PathLen, o.PathLenZero
+	tpl.BasicConstraintsValid = !o.NoBasicConstraints
+	tpl.PermittedDNSDomains, tpl.ExcludedDNSDomains, tpl.PermittedIPRanges = o.PermittedDNS, o.ExcludedDNS, o.PermittedIPs
+	tpl.PermittedDNSDomainsCritical = len(o.PermittedDNS)+len(o.ExcludedDNS)+len(o.PermittedIPs) > 0
+	tpl.ExtraExtensions = o.ExtraExtensions
+	tpl.Policies = o.Policies
 	if o.IssuingURL != "" {
 		tpl.IssuingCertificateURL = []string{o.IssuingURL}
 	}
@@ -174,7 +222,7 @@ func Leaf(issuer *Cert, names ...string) *Cert {
 // TLSCert returns a tls.Certificate presenting leaf followed by chain, in the
 // order given (tests use this to send wrong orders and extras).
 func TLSCert(leaf *Cert, chain ...*x509.Certificate) tls.Certificate {
-	tc := tls.Certificate{Certificate: [][]byte{leaf.Cert.Raw}, PrivateKey: leaf.Key, Leaf: leaf.Cert}
+	tc := tls.Certificate{Certificate: [][]byte{leaf.Raw()}, PrivateKey: leaf.Key, Leaf: leaf.Cert}
 	for _, c := range chain {
 		tc.Certificate = append(tc.Certificate, c.Raw)
 	}
