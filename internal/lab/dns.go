@@ -26,13 +26,24 @@ type DNS struct {
 // NewDNS starts a DNS server.
 func NewDNS() *DNS {
 	d := &DNS{a: map[string][]net.IP{}, srv: map[string][]*dns.SRV{}, cname: map[string]string{}, servfail: map[string]bool{}, drop: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		panic(err)
+	// UDP on an ephemeral port, then TCP on the same port, which another
+	// process may hold: try a few ports.
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ; try++ {
+		var err error
+		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		ln, err = net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			break
+		}
+		pc.Close()
+		if try == 20 {
+			panic(err)
+		}
 	}
 	d.Addr = pc.LocalAddr().String()
 	started := make(chan struct{}, 2)
