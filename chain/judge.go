@@ -212,9 +212,9 @@ func (j *Judge) completeness(r *Result) {
 
 func issuerName(c *x509.Certificate) string {
 	if c.Issuer.CommonName != "" {
-		return "CN=" + c.Issuer.CommonName
+		return "CN=" + certutil.EscapeDNValue(c.Issuer.CommonName)
 	}
-	return c.Issuer.String()
+	return certutil.Issuer(c)
 }
 
 func (j *Judge) validity(r *Result) {

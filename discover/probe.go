@@ -122,7 +122,7 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 		if len(p.certs) > 0 {
 			leaf := p.certs[0]
 			p.TLS = &TLSInfo{
-				Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(), SHA1: strings.ToLower(certutil.Thumbprint(leaf)),
+				Subject: certutil.Subject(leaf), Issuer: certutil.Issuer(leaf), SHA1: strings.ToLower(certutil.Thumbprint(leaf)),
 				Names: certutil.Names(leaf), NamesCover: certutil.NameCovers(leaf, host), SelfSigned: certutil.IsSelfSigned(leaf), Handshake: "ok",
 			}
 		}

@@ -158,7 +158,7 @@ func (s *Summary) Add(r *chain.Result) {
 		k := certutil.Thumbprint(root.Cert)
 		rc := s.roots[k]
 		if rc == nil {
-			rc = &RootCount{Subject: root.Cert.Subject.String(), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.Trusted}
+			rc = &RootCount{Subject: certutil.Subject(root.Cert), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.Trusted}
 			s.roots[k] = rc
 		}
 		rc.Targets++

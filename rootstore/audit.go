@@ -72,7 +72,7 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 		if !certutil.IsSelfSigned(c) {
 			add(finding.CodeNonSelfSigned, finding.SevError,
 				"move it to Intermediate Certification Authorities (Cert:\\LocalMachine\\CA); find others with Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject }",
-				"%s is in the Root store but is not self-signed (issued by %q): Lync Server 2013 front ends do not start and IIS client authentication fails on Windows Server 2012 and later", id, c.Issuer.String())
+				"%s is in the Root store but is not self-signed (issued by %q): Lync Server 2013 front ends do not start and IIS client authentication fails on Windows Server 2012 and later", id, certutil.Issuer(c))
 		}
 		if !c.IsCA || !c.BasicConstraintsValid {
 			add(finding.CodeNotACA, finding.SevWarning,
