@@ -41,6 +41,25 @@ type TLSOptions struct {
 	// Handler answers HTTP requests; nil answers 401 to everything, as an
 	// Autodiscover or EWS endpoint does to an anonymous client.
 	Handler http.Handler
+	// MinVersion and MaxVersion bound the TLS versions the server accepts
+	// (tls.VersionTLS10 ...); zero means TLS 1.2 and the newest.
+	MinVersion, MaxVersion uint16
+}
+
+func (o TLSOptions) config(cert tls.Certificate) *tls.Config {
+	minV := o.MinVersion
+	if minV == 0 {
+		minV = tls.VersionTLS12
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: minV, MaxVersion: o.MaxVersion}
+	if minV < tls.VersionTLS12 {
+		// TLS 1.0 and 1.1 clients need the CBC suites Go leaves out of
+		// its defaults.
+		for _, s := range tls.CipherSuites() {
+			cfg.CipherSuites = append(cfg.CipherSuites, s.ID)
+		}
+	}
+	return cfg
 }
 
 var quiet = log.New(io.Discard, "", 0)
@@ -61,7 +80,7 @@ func TLS(cert tls.Certificate, o TLSOptions) *Server {
 	s := httptest.NewUnstartedServer(h)
 	s.Config.ErrorLog = quiet
 	s.Config.ReadHeaderTimeout = 5 * time.Second
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: tls.VersionTLS12}
+	s.TLS = o.config(cert)
 	s.StartTLS()
 	return newServer(s.Listener.Addr().String(), s.Close)
 }
@@ -166,7 +185,7 @@ func TLSAt(addr string, cert tls.Certificate, o TLSOptions) (*Server, error) {
 	s.Listener = ln
 	s.Config.ErrorLog = quiet
 	s.Config.ReadHeaderTimeout = 5 * time.Second
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: tls.VersionTLS12}
+	s.TLS = o.config(cert)
 	s.StartTLS()
 	return newServer(ln.Addr().String(), s.Close), nil
 }
