@@ -26,11 +26,19 @@ type DNS struct {
 // NewDNS starts a DNS server.
 func NewDNS() *DNS {
 	d := &DNS{a: map[string][]net.IP{}, srv: map[string][]*dns.SRV{}, cname: map[string]string{}, servfail: map[string]bool{}, drop: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+	// The UDP port may be taken for TCP by another process: try a few.
+	var pc net.PacketConn
+	var ln net.Listener
+	var err error
+	for range 20 {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			panic(err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
 	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
 	if err != nil {
 		panic(err)
 	}
