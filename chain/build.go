@@ -270,12 +270,19 @@ func (st *buildState) walk(links []Link) {
 	}
 	var cands []cand
 	// Anchors first: a path that ends in the store beats one through a
-	// cross-certificate the server happened to send.
+	// cross-certificate the server happened to send. An anchor the server
+	// sent too, byte for byte, is labelled as sent.
+	anchor := func(c *x509.Certificate) cand {
+		if st.presented.Contains(c) {
+			return cand{c, FromServer}
+		}
+		return cand{c, FromStore}
+	}
 	for _, c := range st.b.Store.issuers(cur) {
-		cands = append(cands, cand{c, FromStore})
+		cands = append(cands, anchor(c))
 	}
 	for _, c := range st.b.Extra.issuers(cur) {
-		cands = append(cands, cand{c, FromStore})
+		cands = append(cands, anchor(c))
 	}
 	for _, c := range st.presented.issuers(cur) {
 		cands = append(cands, cand{c, FromServer})

@@ -32,6 +32,22 @@ type Result struct {
 	LyncRoot bool
 	Trusted  bool
 	Findings []finding.Finding
+
+	// Presented is the chain as the server sent it, in its order
+	// (Presented[0] is the leaf); nil when none was fetched.
+	Presented []*x509.Certificate
+	// TLSVersion and CipherSuite are what the handshake negotiated
+	// (crypto/tls constants; zero when unknown).
+	TLSVersion, CipherSuite uint16
+	// Protocols says which TLS versions the server accepts, when they
+	// were probed (scan --protocols); nil otherwise.
+	Protocols []Protocol
+	// Addresses holds one result per address the target's name resolved
+	// to (sorted, at most network.MaxAddrs), each judged on its own; the
+	// target's own fields are those of the first address that presented a
+	// chain ([Combine]). Empty when the name did not resolve, and in the
+	// results of Addresses themselves.
+	Addresses []*Result
 }
 
 // Root returns the root of the built chain, or nil when the chain did not
@@ -59,8 +75,19 @@ const (
 )
 
 // Verdict judges r: unreachable when its chain could not be fetched, fail
-// with an error-severity finding, warn with a warning, else ok.
+// with an error-severity finding, warn with a warning, else ok; and never
+// better than the verdict of any of its addresses.
 func (r *Result) Verdict() Verdict {
+	v := r.ownVerdict()
+	for _, a := range r.Addresses {
+		if av := a.Verdict(); av.rank() > v.rank() {
+			v = av
+		}
+	}
+	return v
+}
+
+func (r *Result) ownVerdict() Verdict {
 	switch {
 	case r.Err != nil:
 		return VerdictUnreachable
@@ -73,6 +100,19 @@ func (r *Result) Verdict() Verdict {
 		}
 	}
 	return VerdictOK
+}
+
+// rank orders verdicts from best (0) to worst.
+func (v Verdict) rank() int {
+	switch v {
+	case VerdictWarn:
+		return 1
+	case VerdictFail:
+		return 2
+	case VerdictUnreachable:
+		return 3
+	}
+	return 0
 }
 
 // Judge turns built chains into findings. Apply may be called from many
@@ -104,8 +144,14 @@ func (r *Result) add(code string, sev finding.Severity, fix, format string, args
 	r.Findings = append(r.Findings, finding.New(code, sev, fix, format, args...))
 }
 
-// Apply judges r: it fills in InStore, Trusted and Findings.
+// Apply judges r: it fills in InStore, Trusted and Findings. A result with
+// Addresses has each address judged, and takes the judgement of the one
+// [Combine] chose, plus inconsistent-servers when the servers differ.
 func (j *Judge) Apply(r *Result) {
+	if len(r.Addresses) > 0 {
+		j.applyAddresses(r)
+		return
+	}
 	r.Findings = nil
 	if r.Err != nil {
 		j.fetchFinding(r)
@@ -159,6 +205,8 @@ func (j *Judge) Apply(r *Result) {
 			fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root.Cert)),
 			"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root.Cert), strings.Join(j.LyncNames, ", "))
 	}
+	j.presented(r)
+	j.protocols(r)
 }
 
 // coded is an error that names its finding code (network.FetchError).

@@ -61,6 +61,13 @@ const (
 	CodeWeakKey          = "weak-key"
 	CodeDifferentCA      = "different-ca"
 	CodeLyncRootAssumed  = "lync-root-assumed"
+	// What a name's servers present, and how.
+	CodeInconsistentServers = "inconsistent-servers"
+	CodeChainOrder          = "chain-order"
+	CodeExtraCerts          = "extra-certificates"
+	CodeRootPresented       = "root-presented"
+	CodeLegacyClients       = "legacy-clients"
+	CodeTLS10Accepted       = "tls10-accepted"
 )
 
 // The discover codes: what the clients' lookups can be found to do.
@@ -70,6 +77,7 @@ const (
 	CodeADRedirect       = "autodiscover-redirect"
 	CodeEndpointFailed   = "endpoint-failed"
 	CodeNoLyncDiscover   = "lync-discover-not-found"
+	CodeLyncNameMismatch = "lync-name-mismatch"
 	CodeSRVOutsideDomain = "srv-target-outside-domain"
 	CodeTrustModelData   = "trust-model-data"
 )
@@ -94,10 +102,12 @@ var All = map[string][]string{
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
 		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed,
+		CodeInconsistentServers, CodeChainOrder, CodeExtraCerts, CodeRootPresented,
+		CodeLegacyClients, CodeTLS10Accepted,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
-		CodeNoLyncDiscover, CodeSRVOutsideDomain, CodeTrustModelData,
+		CodeNoLyncDiscover, CodeLyncNameMismatch, CodeSRVOutsideDomain, CodeTrustModelData,
 	},
 	"roots audit": {
 		CodeNonSelfSigned, CodeIssuerListLarge, CodeTooManyRoots, CodeExpiredRoot,
