@@ -26,7 +26,7 @@ func judged(t *testing.T, store []*x509.Certificate, host string, leaf *testca.C
 	}
 	set := chain.NewCertSet(store...)
 	p := (&chain.Builder{Store: set}).Build(context.Background(), leaf.Cert, presented)
-	r := &chain.Result{Target: tg, Addr: "192.0.2.1:443", Path: &p}
+	r := &chain.Result{Target: tg, Addr: "192.0.2.1:443", Path: &p, Presented: append([]*x509.Certificate{leaf.Cert}, presented...)}
 	chain.NewJudge(set, &chain.CertSet{}, testca.Epoch).Apply(r)
 	return r
 }
@@ -51,9 +51,9 @@ func TestTextWriterColourAndVerbose(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{report.Options{Format: report.FormatText}, []string{"FAIL ", "untrusted-root"}, []string{"\x1b[", "Serial Number"}},
+		{report.Options{Format: report.FormatText}, []string{"FAIL ", "untrusted-root"}, []string{"\x1b[", "serial:"}},
 		{report.Options{Format: report.FormatText, Color: true}, []string{"\x1b[31mFAIL"}, nil},
-		{report.Options{Format: report.FormatText, Verbose: true}, []string{"--- certificate 0 (server) ---", "Serial Number:", "DNS:mail.contoso.test"}, nil},
+		{report.Options{Format: report.FormatText, Verbose: true}, []string{"--- certificate 0 (server) ---", "serial:", "DNS:mail.contoso.test", "presented (as the server sent it):", "address 192.0.2.1:443: FAIL"}, nil},
 	} {
 		var buf bytes.Buffer
 		w, err := report.NewWriter(&buf, tc.opts)
