@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"net"
 	"strconv"
 	"strings"
@@ -228,5 +230,40 @@ func TestProtocols(t *testing.T) {
 	r := e.scan("modern.test")[0]
 	if r.Protocols != nil || len(r.Findings) != 0 {
 		t.Errorf("protocols probed without being asked: %v %v", r.Protocols, r.Findings)
+	}
+}
+
+// adcsName is an AD CS CA's name: CN=<CA name>,DC=contoso,DC=com.
+func adcsName(t *testing.T, cn string) []byte {
+	t.Helper()
+	dc := func(v string) []pkix.AttributeTypeAndValue {
+		return []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}, Value: asn1.RawValue{Tag: asn1.TagIA5String, Bytes: []byte(v)}}}
+	}
+	raw, err := asn1.Marshal(pkix.RDNSequence{dc("com"), dc("contoso"), {{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: cn}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestADCSNames scans a server on an AD CS-style CA: its DC= parts show
+// by name, in RFC 4514 order, in the JSON and verbose text reports.
+func TestADCSNames(t *testing.T) {
+	ca := testca.New(testca.Options{RawSubject: adcsName(t, "contoso-DC01-CA"), IsCA: true}, nil)
+	leaf := testca.Leaf(ca, "mail.contoso.test")
+	e := newEnv(t, ca.Cert)
+	e.serve("mail.contoso.test", 443, leaf, nil, lab.TLSOptions{})
+	_, js := jsonReport(t, e, 1, "mail.contoso.test")
+	want := `"issuer":"CN=contoso-DC01-CA,DC=contoso,DC=com"`
+	if !strings.Contains(js, want) || strings.Contains(js, "0.9.2342") {
+		t.Errorf("JSON report lacks %s (or shows the OID):\n%s", want, js)
+	}
+	r := e.scan("mail.contoso.test")[0]
+	var buf bytes.Buffer
+	w, _ := report.NewWriter(&buf, report.Options{Format: report.FormatText, Verbose: true})
+	w.Write(r)
+	w.Close()
+	if !strings.Contains(buf.String(), "issuer:            CN=contoso-DC01-CA,DC=contoso,DC=com") {
+		t.Errorf("verbose text lacks the CA's DN:\n%s", buf.String())
 	}
 }
