@@ -1,6 +1,9 @@
-// Package scanner runs a scan: for every target it captures the presented
-// chain through network, builds and judges it through chain, and hands each
-// result on in input order, with a bounded pool of workers. Lync targets go
+// Package scanner runs a scan: for every target it resolves the name and,
+// for every address (at most network.MaxAddrs, sorted), captures the
+// presented chain through network, builds and judges it through chain,
+// then combines the addresses into the target's result and hands each
+// result on in input order, with a bounded pool of workers and a bound on
+// the connections in flight. Lync targets go
 // first, because clients that sign in to Lync trust its CA, which makes
 // their roots anchors for every other target.
 //
