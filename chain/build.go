@@ -411,6 +411,12 @@ func (st *buildState) walk(links []Link) {
 	group := func(s *CertSet, src Source) []cand {
 		var out []cand
 		for _, c := range s.issuers(cur) {
+			if src == FromStore && st.presented.Contains(c) {
+				// An anchor the server sent too, byte for byte, is
+				// labelled as sent.
+				out = append(out, cand{c, FromServer})
+				continue
+			}
 			out = append(out, cand{c, src})
 		}
 		return out

@@ -40,6 +40,22 @@ type Result struct {
 	// lync target's root) and breaks no path rule with error severity.
 	Trusted  bool
 	Findings []finding.Finding
+
+	// Presented is the chain as the server sent it, in its order
+	// (Presented[0] is the leaf); nil when none was fetched.
+	Presented []*x509.Certificate
+	// TLSVersion and CipherSuite are what the handshake negotiated
+	// (crypto/tls constants; zero when unknown).
+	TLSVersion, CipherSuite uint16
+	// Protocols says which TLS versions the server accepts, when they
+	// were probed (scan --protocols); nil otherwise.
+	Protocols []Protocol
+	// Addresses holds one result per address the target's name resolved
+	// to (sorted, at most network.MaxAddrs), each judged on its own; the
+	// target's own fields are those of the first address that presented a
+	// chain ([Combine]). Empty when the name did not resolve, and in the
+	// results of Addresses themselves.
+	Addresses []*Result
 }
 
 // BadCert is a presented certificate that does not parse.
@@ -73,8 +89,19 @@ const (
 )
 
 // Verdict judges r: unreachable when its chain could not be fetched, fail
-// with an error-severity finding, warn with a warning, else ok.
+// with an error-severity finding, warn with a warning, else ok; and never
+// better than the verdict of any of its addresses.
 func (r *Result) Verdict() Verdict {
+	v := r.ownVerdict()
+	for _, a := range r.Addresses {
+		if av := a.Verdict(); av.rank() > v.rank() {
+			v = av
+		}
+	}
+	return v
+}
+
+func (r *Result) ownVerdict() Verdict {
 	switch {
 	case r.Err != nil:
 		return VerdictUnreachable
@@ -87,6 +114,19 @@ func (r *Result) Verdict() Verdict {
 		}
 	}
 	return VerdictOK
+}
+
+// rank orders verdicts from best (0) to worst.
+func (v Verdict) rank() int {
+	switch v {
+	case VerdictWarn:
+		return 1
+	case VerdictFail:
+		return 2
+	case VerdictUnreachable:
+		return 3
+	}
+	return 0
 }
 
 // Judge turns built chains into findings. Apply may be called from many
@@ -124,8 +164,14 @@ func (r *Result) add(code string, sev finding.Severity, fix, format string, args
 }
 
 // Apply judges r: it validates its path and fills in InStore, LyncRoot,
-// Trusted and Findings.
+// Trusted and Findings. A result with Addresses has each address judged,
+// and takes the judgement of the one [Combine] chose, plus
+// inconsistent-servers when the servers differ.
 func (j *Judge) Apply(r *Result) {
+	if len(r.Addresses) > 0 {
+		j.applyAddresses(r)
+		return
+	}
 	r.Findings = nil
 	r.InStore, r.LyncRoot, r.Trusted = false, false, false
 	if r.Err != nil {
@@ -190,6 +236,8 @@ func (j *Judge) Apply(r *Result) {
 			"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root.Cert), strings.Join(j.LyncNames, ", "))
 	}
 	r.Trusted = anchored && p.Valid() && !chainErr
+	j.presented(r)
+	j.protocols(r)
 }
 
 // coded is an error that names its finding code (network.FetchError).
@@ -323,9 +371,9 @@ func (j *Judge) stale(r *Result) {
 
 func issuerName(c *x509.Certificate) string {
 	if c.Issuer.CommonName != "" {
-		return "CN=" + c.Issuer.CommonName
+		return "CN=" + certutil.EscapeDNValue(c.Issuer.CommonName)
 	}
-	return c.Issuer.String()
+	return certutil.Issuer(c)
 }
 
 // names reports a leaf that does not cover the host, and a lync target's

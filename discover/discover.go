@@ -140,12 +140,14 @@ func Run(ctx context.Context, o Options) *Report {
 			}
 			p := pr.probe(ctx, "https", rec.Target, rec.Port, AutodiscoverPath)
 			s4.Probes = append(s4.Probes, p)
+			s4.Outcome = fmt.Sprintf("%s: %s", p.URL(), outcome(p))
 			if answered(p) {
 				s4.OK = true
-				s4.Outcome = fmt.Sprintf("%s: %s", p.URL(), outcome(p))
 				break
 			}
-			s4.Outcome = fmt.Sprintf("%s: %s", p.URL(), outcome(p))
+			if mismatched(p) {
+				break // clients stop at a certificate error
+			}
 		}
 	}
 	r.Autodiscover = append(r.Autodiscover, s4)
@@ -154,6 +156,29 @@ func Run(ctx context.Context, o Options) *Report {
 		r.lync(ctx, pr, o.Resolver)
 	}
 	return r
+}
+
+// certNames are the names p's certificate covers, for messages.
+func certNames(p *Probe) string {
+	if len(p.TLS.Names) == 0 {
+		return "no name"
+	}
+	return strings.Join(p.TLS.Names, ", ")
+}
+
+// mismatched reports whether p presented a certificate that does not cover
+// its host: clients stop there with a certificate error.
+func mismatched(p *Probe) bool { return p.TLS != nil && !p.TLS.NamesCover }
+
+// stopAt returns the first probe of s whose certificate does not cover its
+// host, or nil.
+func stopAt(s *Step) *Probe {
+	for _, p := range s.Probes {
+		if mismatched(p) {
+			return p
+		}
+	}
+	return nil
 }
 
 // outcome is a one-line account of a probe.
@@ -195,24 +220,35 @@ func outcome(p *Probe) string {
 
 func (r *Report) judgeAutodiscover() {
 	d := r.Domain
-	first := 0
+	// Clients stop at the first step that works, or at the first
+	// certificate that does not cover its host (a certificate error).
+	first, stop := 0, 0
+	var bad *Probe
 	for _, s := range r.Autodiscover {
 		if s.OK {
 			first = s.N
 			break
 		}
+		if bad = stopAt(s); bad != nil {
+			stop = s.N
+			break
+		}
 	}
 	for _, s := range r.Autodiscover {
-		if first != 0 && s.N > first {
-			break // clients stop at the first step that works
+		if first != 0 && s.N > first || stop != 0 && s.N > stop {
+			break
 		}
-		for _, p := range s.Probes {
-			if p.TLS != nil && !p.TLS.NamesCover {
-				sev := finding.SevWarning
-				r.add(finding.CodeADNameMismatch, sev,
-					fmt.Sprintf("make %s answer with a certificate naming it, or stop it answering HTTPS (clients may warn or stop here before trying the next step)", p.Host),
-					"step %d: %s presents a certificate for %s, not %s", s.N, p.URL(), strings.Join(p.TLS.Names, ", "), p.Host)
+		if s.N == stop {
+			later := ""
+			for _, t := range r.Autodiscover[stop:] {
+				if t.OK {
+					later = fmt.Sprintf("; step %d (%s) answers, but clients do not get there", t.N, t.What)
+					break
+				}
 			}
+			r.add(finding.CodeADNameMismatch, finding.SevError,
+				fmt.Sprintf("make %s answer with a certificate naming it (a Subject Alternative Name), or stop it answering HTTPS so that clients go on to the next step", bad.Host),
+				"step %d: %s presents a certificate for %s, not %s: clients stop here with a certificate error%s", s.N, bad.URL(), certNames(bad), bad.Host, later)
 		}
 		if s.N == 1 {
 			continue // the bare domain is often just a web site
@@ -232,6 +268,10 @@ func (r *Report) judgeAutodiscover() {
 				fmt.Sprintf("check that %s answers HTTPS on port %d from the clients' network, or remove its DNS record", p.Host, p.Port),
 				"step %d: %s is in DNS but %s", s.N, p.URL(), outcome(p))
 		}
+	}
+	if stop != 0 {
+		r.Verdict = fmt.Sprintf("clients stop at step %d with a certificate error: %s presents a certificate for %s, not %s", stop, bad.URL(), certNames(bad), bad.Host)
+		return
 	}
 	if first == 0 {
 		r.Verdict = "no Autodiscover step answers"
@@ -273,10 +313,13 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 		for _, p := range probes {
 			s.Outcome = outcome(p)
 			// SIP endpoints need a covering certificate; lyncdiscover
-			// must also answer 200 (its JSON).
-			if p.TLS != nil && p.TLS.NamesCover && (p.HTTP == nil || p.HTTP.Status == 200) {
+			// must answer with a Lync discovery document (over http too).
+			if (p.TLS != nil && p.TLS.NamesCover || p.Scheme == "http") && (p.HTTP == nil && p.Scheme == "tls" || p.HTTP != nil && p.HTTP.LyncDiscover) {
 				s.OK = true
 				break
+			}
+			if mismatched(p) {
+				break // clients stop at a certificate error
 			}
 		}
 		r.Lync = append(r.Lync, s)
@@ -284,10 +327,8 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 	}
 	for _, h := range []string{"lyncdiscoverinternal." + sip, "lyncdiscover." + sip} {
 		step("https://"+h+"/", pr.probe(ctx, "https", h, 443, "/"))
-		// The HTTP variant is tried too; it only counts with a redirect.
-		hp := pr.probe(ctx, "http", h, 80, "/")
-		s := step("http://"+h+"/", hp)
-		s.OK = hp.HTTP != nil && hp.HTTP.Status >= 200 && hp.HTTP.Status < 400
+		// The HTTP variant is tried too.
+		step("http://"+h+"/", pr.probe(ctx, "http", h, 80, "/"))
 	}
 	for _, srv := range []string{"_sipinternaltls._tcp." + sip, "_sip._tls." + sip} {
 		recs, err := res.LookupSRV(ctx, srv)
@@ -317,6 +358,13 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 	for _, s := range r.Lync {
 		if s.OK {
 			r.LyncVerdict = fmt.Sprintf("clients find Lync at step %d: %s", s.N, s.What)
+			break
+		}
+		if bad := stopAt(s); bad != nil {
+			r.LyncVerdict = fmt.Sprintf("clients stop at step %d with a certificate error: %s presents a certificate for %s, not %s", s.N, bad.URL(), certNames(bad), bad.Host)
+			r.add(finding.CodeLyncNameMismatch, finding.SevError,
+				fmt.Sprintf("make %s answer with a certificate naming it (a Subject Alternative Name), or remove its DNS record so that clients go on to the next step", bad.Host),
+				"Lync sign-in step %d: %s presents a certificate for %s, not %s: clients stop here with a certificate error", s.N, bad.URL(), certNames(bad), bad.Host)
 			break
 		}
 	}

@@ -85,6 +85,14 @@ func codes(r *discover.Report) string {
 	return strings.Join(s, " ")
 }
 
+// lyncDocument answers as lyncdiscover does: the discovery JSON.
+var lyncDocument = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Content-Type", "application/vnd.microsoft.rtc.autodiscover+json; v=1")
+	rw.Write([]byte(`{"_links":{"self":{"href":"https://lyncdiscover.contoso.test/Autodiscover/AutodiscoverService.svc/root?originalDomain=contoso.test"},` +
+		`"user":{"href":"https://lyncweb.contoso.test/Autodiscover/AutodiscoverService.svc/root/oauth/user?originalDomain=contoso.test"},` +
+		`"xframe":{"href":"https://lyncweb.contoso.test/Autodiscover/XFrame/XFrame.html"}}}`))
+})
+
 var webSite = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>Welcome to Contoso</html>")) })
 
 func TestStep1(t *testing.T) {
@@ -103,22 +111,27 @@ func TestStep1(t *testing.T) {
 	}
 }
 
-func TestStep2AfterPublicWebSiteOnBareDomain(t *testing.T) {
+// TestPublicWebSiteOnBareDomainStopsClients: the bare domain's web site
+// presents a certificate for www only. Clients stop there with a
+// certificate error, so that is the verdict (an error, as scan would call
+// it), though step 2 would answer.
+func TestPublicWebSiteOnBareDomainStopsClients(t *testing.T) {
 	w := newWorld(t)
 	w.site("contoso.test", webSite, "www.contoso.test") // the public web site
 	w.site("autodiscover.contoso.test", nil, "autodiscover.contoso.test")
 	r := w.run("contoso.test", "")
 	if got := oks(r.Autodiscover); got != "2" {
-		t.Errorf("steps that work: %q, want 2", got)
+		t.Errorf("steps that answer: %q, want 2", got)
 	}
-	if !strings.Contains(r.Verdict, "step 2") {
+	if r.Verdict != "clients stop at step 1 with a certificate error: https://contoso.test/autodiscover/autodiscover.xml presents a certificate for www.contoso.test, not contoso.test" {
 		t.Errorf("verdict %q", r.Verdict)
 	}
-	if codes(r) != "autodiscover-name-mismatch/warning" {
+	if codes(r) != "autodiscover-name-mismatch/error" || !r.Failed() {
 		t.Errorf("findings %q", codes(r))
 	}
-	if !strings.Contains(r.Findings[0].Message, "www.contoso.test, not contoso.test") {
-		t.Errorf("message %q", r.Findings[0].Message)
+	if m := r.Findings[0].Message; !strings.Contains(m, "www.contoso.test, not contoso.test: clients stop here with a certificate error") ||
+		!strings.Contains(m, "step 2 (https://autodiscover.contoso.test/autodiscover/autodiscover.xml) answers, but clients do not get there") {
+		t.Errorf("message %q", m)
 	}
 	if !strings.Contains(r.Autodiscover[0].Outcome, "HTTP 200 but not Autodiscover") {
 		t.Errorf("step 1 outcome %q", r.Autodiscover[0].Outcome)
@@ -133,7 +146,7 @@ func TestStep3Redirect(t *testing.T) {
 		codes        string
 	}{
 		{"good target", "mail.contoso.test", []string{"mail.contoso.test"}, true, "endpoint-failed/warning autodiscover-redirect/info"},
-		{"mismatched target", "mail.contoso.test", []string{"owa.contoso.test"}, false, "endpoint-failed/warning autodiscover-name-mismatch/warning autodiscover-not-found/error"},
+		{"mismatched target", "mail.contoso.test", []string{"owa.contoso.test"}, false, "endpoint-failed/warning autodiscover-name-mismatch/error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
@@ -201,10 +214,7 @@ func TestDNSFailuresKeptApart(t *testing.T) {
 func TestLyncOrder(t *testing.T) {
 	w := newWorld(t)
 	w.site("autodiscover.fabrikam.test", nil, "autodiscover.fabrikam.test")
-	w.site("lyncdiscover.contoso.test", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/json")
-		rw.Write([]byte(`{"_links":{}}`))
-	}), "lyncdiscover.contoso.test")
+	w.site("lyncdiscover.contoso.test", lyncDocument, "lyncdiscover.contoso.test")
 	w.site("pool.lync.fabrikam.test", nil, "pool.lync.fabrikam.test")
 	// Answers HTTPS with a good certificate but is no Lync endpoint.
 	w.site("lyncdiscoverinternal.contoso.test", http.NotFoundHandler(), "lyncdiscoverinternal.contoso.test")
@@ -248,4 +258,60 @@ func TestLyncOrder(t *testing.T) {
 	if diff := cmp.Diff(wantT, targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
+}
+
+// TestLyncDiscoverNeedsDocument: a lyncdiscover answer counts only when it
+// is a Lync discovery document, not any 200; and a certificate that does
+// not cover lyncdiscoverinternal stops clients there.
+func TestLyncDiscoverNeedsDocument(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		h       http.Handler
+		names   []string
+		verdict string
+		codes   string
+	}{
+		{"empty links", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { rw.Write([]byte(`{"_links":{}}`)) }),
+			[]string{"lyncdiscoverinternal.contoso.test"}, "no Lync sign-in step answers", "lync-discover-not-found/error"},
+		{"web site", webSite, []string{"lyncdiscoverinternal.contoso.test"}, "no Lync sign-in step answers", "lync-discover-not-found/error"},
+		{"document", lyncDocument, []string{"lyncdiscoverinternal.contoso.test"}, "clients find Lync at step 1: https://lyncdiscoverinternal.contoso.test/", ""},
+		{"XML document", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Write([]byte(`<?xml version="1.0"?><AutodiscoverResponse AccessLocation="Internal"><Root><Link token="Domain" href="https://x/"/><Link token="User" href="https://lyncweb.contoso.test/Autodiscover/AutodiscoverService.svc/root/oauth/user"/></Root></AutodiscoverResponse>`))
+		}), []string{"lyncdiscoverinternal.contoso.test"}, "clients find Lync at step 1: https://lyncdiscoverinternal.contoso.test/", ""},
+		{"certificate for another name", lyncDocument, []string{"www.contoso.test"},
+			"clients stop at step 1 with a certificate error: https://lyncdiscoverinternal.contoso.test/ presents a certificate for www.contoso.test, not lyncdiscoverinternal.contoso.test",
+			"lync-name-mismatch/error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.site("autodiscover.fabrikam.test", nil, "autodiscover.fabrikam.test")
+			w.site("lyncdiscoverinternal.contoso.test", tc.h, tc.names...)
+			r := w.run("fabrikam.test", "contoso.test")
+			if r.LyncVerdict != tc.verdict {
+				t.Errorf("lync verdict %q, want %q", r.LyncVerdict, tc.verdict)
+			}
+			var c []string
+			for _, f := range r.Findings {
+				if f.Code != "trust-model-data" {
+					c = append(c, f.Code+"/"+string(f.Severity))
+				}
+			}
+			if got := strings.Join(c, " "); got != tc.codes {
+				t.Errorf("findings %q, want %q", got, tc.codes)
+			}
+		})
+	}
+}
+
+func FuzzLyncDiscovery(f *testing.F) {
+	f.Add([]byte(`{"_links":{"user":{"href":"https://a/"}}}`))
+	f.Add([]byte(`{"_links":{}}`))
+	f.Add([]byte(`<AutodiscoverResponse><Root><Link token="User" href="https://a/"/></Root></AutodiscoverResponse>`))
+	f.Add([]byte(`<html>hello</html>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		// Never a panic, and the same answer every time.
+		if discover.IsLyncDiscovery(body) != discover.IsLyncDiscovery(body) {
+			t.Fatalf("%q: two answers", body)
+		}
+	})
 }

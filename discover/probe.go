@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +63,10 @@ type HTTPInfo struct {
 	ContentType string `json:"content_type,omitempty"`
 	// Autodiscover is set when the body looks like an Autodiscover answer.
 	Autodiscover bool `json:"autodiscover,omitempty"`
+	// LyncDiscover is set when the answer is a 200 with a Lync discovery
+	// document (the JSON or XML lyncdiscover returns: links to the user
+	// or a redirect).
+	LyncDiscover bool `json:"lync_discover,omitempty"`
 }
 
 // Reached reports whether a TCP connection was made.
@@ -122,7 +128,7 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 		if len(p.certs) > 0 {
 			leaf := p.certs[0]
 			p.TLS = &TLSInfo{
-				Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(), SHA1: strings.ToLower(certutil.Thumbprint(leaf)),
+				Subject: certutil.Subject(leaf), Issuer: certutil.Issuer(leaf), SHA1: strings.ToLower(certutil.Thumbprint(leaf)),
 				Names: certutil.Names(leaf), NamesCover: certutil.NameCovers(leaf, host), SelfSigned: certutil.IsSelfSigned(leaf), Handshake: "ok",
 			}
 		}
@@ -154,6 +160,50 @@ func (pr *prober) probe(ctx context.Context, scheme, host string, port int, path
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	p.HTTP = &HTTPInfo{Status: resp.StatusCode, Location: resp.Header.Get("Location"), ContentType: resp.Header.Get("Content-Type"),
-		Autodiscover: strings.Contains(string(body), "<Autodiscover")}
+		Autodiscover: strings.Contains(string(body), "<Autodiscover"),
+		LyncDiscover: resp.StatusCode == http.StatusOK && IsLyncDiscovery(body)}
 	return p
+}
+
+// IsLyncDiscovery reports whether body is a Lync discovery document, what
+// lyncdiscover(internal).DOMAIN answers: JSON whose "_links" hold a "user"
+// (or "redirect") link with an href, or the XML form, an
+// AutodiscoverResponse with a Link of token User (or Redirect). A web
+// site's page, an empty JSON object or an error page is not one.
+func IsLyncDiscovery(body []byte) bool {
+	if len(body) > maxBody {
+		body = body[:maxBody]
+	}
+	var doc struct {
+		Links map[string]json.RawMessage `json:"_links"`
+	}
+	if json.Unmarshal(body, &doc) == nil {
+		for _, k := range []string{"user", "redirect"} {
+			var link struct {
+				Href string `json:"href"`
+			}
+			if raw, ok := doc.Links[k]; ok && json.Unmarshal(raw, &link) == nil && strings.HasPrefix(strings.ToLower(link.Href), "http") {
+				return true
+			}
+		}
+		return false
+	}
+	var x struct {
+		XMLName xml.Name `xml:"AutodiscoverResponse"`
+		Root    struct {
+			Links []struct {
+				Token string `xml:"token,attr"`
+				Href  string `xml:"href,attr"`
+			} `xml:"Link"`
+		} `xml:"Root"`
+	}
+	if xml.Unmarshal(body, &x) != nil {
+		return false
+	}
+	for _, l := range x.Root.Links {
+		if (strings.EqualFold(l.Token, "User") || strings.EqualFold(l.Token, "Redirect")) && strings.HasPrefix(strings.ToLower(l.Href), "http") {
+			return true
+		}
+	}
+	return false
 }

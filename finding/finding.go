@@ -75,6 +75,13 @@ const (
 	CodeExpiredCASent     = "expired-ca-sent"
 	CodeUnparsable        = "unparsable-certificate"
 	CodeLyncWildcard      = "lync-wildcard"
+	// What a name's servers present, and how.
+	CodeInconsistentServers = "inconsistent-servers"
+	CodeChainOrder          = "chain-order"
+	CodeExtraCerts          = "extra-certificates"
+	CodeRootPresented       = "root-presented"
+	CodeLegacyClients       = "legacy-clients"
+	CodeTLS10Accepted       = "tls10-accepted"
 )
 
 // The discover codes: what the clients' lookups can be found to do.
@@ -84,6 +91,7 @@ const (
 	CodeADRedirect       = "autodiscover-redirect"
 	CodeEndpointFailed   = "endpoint-failed"
 	CodeNoLyncDiscover   = "lync-discover-not-found"
+	CodeLyncNameMismatch = "lync-name-mismatch"
 	CodeSRVOutsideDomain = "srv-target-outside-domain"
 	CodeTrustModelData   = "trust-model-data"
 )
@@ -117,10 +125,12 @@ var All = map[string][]string{
 		CodeBadSignature, CodeNoServerAuth, CodeIssuerNotCA, CodeV1Intermediate,
 		CodePathLength, CodeKeyUsage, CodeNameConstraints, CodeCriticalExtension,
 		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,
+		CodeInconsistentServers, CodeChainOrder, CodeExtraCerts, CodeRootPresented,
+		CodeLegacyClients, CodeTLS10Accepted,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
-		CodeNoLyncDiscover, CodeSRVOutsideDomain, CodeTrustModelData,
+		CodeNoLyncDiscover, CodeLyncNameMismatch, CodeSRVOutsideDomain, CodeTrustModelData,
 	},
 	"roots audit": {
 		CodeNonSelfSigned, CodeIssuerListLarge, CodeTooManyRoots, CodeExpiredRoot,

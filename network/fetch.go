@@ -45,6 +45,11 @@ type Presented struct {
 	Certs []*x509.Certificate
 	// Unparsable lists the certificates that do not parse.
 	Unparsable []Unparsable
+	// Version and CipherSuite are what the server chose (crypto/tls
+	// constants), known from its hello on, even when the handshake then
+	// fails (a client certificate demanded); zero when unknown.
+	Version     uint16
+	CipherSuite uint16
 }
 
 // Unparsable is a presented certificate that does not parse.
@@ -77,12 +82,25 @@ const errParse = "tls: failed to parse certificate from server"
 // the certificates from the handshake records. The whole exchange is
 // bounded by the dialer's timeout, per connection.
 func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, error) {
-	p, herr, err := d.fetchOnce(ctx, host, port, false)
+	return d.fetch(ctx, host, "", port)
+}
+
+// FetchAddr is [Dialer.Fetch] for one address host resolved to (see
+// [Dialer.Addresses]), with its own deadline: a scan calls it for every
+// address of a name.
+func (d *Dialer) FetchAddr(ctx context.Context, host, addr string) (*Presented, error) {
+	return d.fetch(ctx, host, addr, 0)
+}
+
+// fetch is Fetch (addr empty: resolve host, dial port) and FetchAddr.
+func (d *Dialer) fetch(ctx context.Context, host, addr string, port int) (*Presented, error) {
+	p, herr, err := d.fetchOnce(ctx, host, addr, port, false)
 	if err != nil || p != nil {
 		return p, err
 	}
 	if strings.Contains(herr.Error(), errParse) {
-		p, _, err := d.fetchOnce(ctx, host, port, true)
+		// Again, to the same address, reading the records.
+		p, _, err := d.fetchOnce(ctx, host, herr.addr, port, true)
 		if err != nil || p != nil {
 			return p, err
 		}
@@ -90,6 +108,31 @@ func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, 
 			Err: fmt.Errorf("a certificate the server presents does not parse (%s), and the server does not offer TLS 1.2, in which trustgap could tell which one", strings.TrimPrefix(herr.Error(), errParse+": "))}
 	}
 	return nil, herr.fetchError(host)
+}
+
+// dialFailure turns a failed Dial into a *FetchError with its code.
+func dialFailure(host string, err error) error {
+	var de *DNSError
+	var ce *ConnectError
+	a := ""
+	if errors.As(err, &ce) {
+		a = ce.Addr
+	}
+	switch {
+	case errors.As(err, &de):
+		return &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
+	case ce != nil && ce.Timeout, errors.Is(err, context.DeadlineExceeded):
+		return &FetchError{Code: finding.CodeTimeout, Host: host, Addr: a, Err: err}
+	default:
+		return &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: a, Err: err}
+	}
+}
+
+func (d *Dialer) timeout() time.Duration {
+	if d.Timeout <= 0 {
+		return 10 * time.Second
+	}
+	return d.Timeout
 }
 
 // handshakeErr is a handshake that yielded no chain.
@@ -109,30 +152,20 @@ func (he *handshakeErr) fetchError(host string) error {
 	return &FetchError{Code: finding.CodeHandshakeFailure, Host: host, Addr: he.addr, Err: fmt.Errorf("TLS handshake failed: %v", he.err)}
 }
 
-// fetchOnce makes one connection. It returns the presented chain, or the
-// handshake error (a *handshakeErr) when none was captured, or a
-// connection error.
-func (d *Dialer) fetchOnce(ctx context.Context, host string, port int, record bool) (*Presented, *handshakeErr, error) {
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+// fetchOnce makes one connection: to addr, or when addr is empty to
+// host:port as resolved. It returns the presented chain, or the handshake
+// error (a *handshakeErr) when none was captured, or a connection error.
+func (d *Dialer) fetchOnce(ctx context.Context, host, addr string, port int, record bool) (*Presented, *handshakeErr, error) {
+	timeout := d.timeout()
+	var conn net.Conn
+	var err error
+	if addr == "" {
+		conn, addr, err = d.Dial(ctx, host, port)
+	} else {
+		conn, err = d.dialAddr(ctx, host, addr)
 	}
-	conn, addr, err := d.Dial(ctx, host, port)
 	if err != nil {
-		var de *DNSError
-		var ce *ConnectError
-		a := ""
-		if errors.As(err, &ce) {
-			a = ce.Addr
-		}
-		switch {
-		case errors.As(err, &de):
-			return nil, nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
-		case ce != nil && ce.Timeout, errors.Is(err, context.DeadlineExceeded):
-			return nil, nil, &FetchError{Code: finding.CodeTimeout, Host: host, Addr: a, Err: err}
-		default:
-			return nil, nil, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: a, Err: err}
-		}
+		return nil, nil, dialFailure(host, err)
 	}
 	defer conn.Close()
 	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
@@ -152,6 +185,8 @@ func (d *Dialer) fetchOnce(ctx context.Context, host string, port int, record bo
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	herr := tc.HandshakeContext(hctx)
+	cs := tc.ConnectionState()
+	p.Version, p.CipherSuite = cs.Version, cs.CipherSuite
 	if len(p.Certs) > 0 || len(p.Unparsable) > 0 {
 		// A failure after the chain arrived (client certificate required,
 		// no shared cipher for the rest) does not matter to us.
@@ -210,6 +245,39 @@ func (r *recorder) Read(b []byte) (int, error) {
 		r.buf = append(r.buf, b[:min(n, room)]...)
 	}
 	return n, err
+}
+
+// ProbeVersion reports whether the server at addr (for host) accepts a TLS
+// handshake at exactly version (tls.VersionTLS10 ... tls.VersionTLS13),
+// offering every cipher suite Go implements: one connection, bounded by the
+// dialer's timeout. A server that answers with an alert, another version or
+// a closed connection does not accept it; an error (no connection, a
+// timeout) means the answer is unknown.
+func (d *Dialer) ProbeVersion(ctx context.Context, host, addr string, version uint16) (bool, error) {
+	conn, err := d.dialAddr(ctx, host, addr)
+	if err != nil {
+		return false, dialFailure(host, err)
+	}
+	defer conn.Close()
+	timeout := d.timeout()
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return false, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: addr, Err: err}
+	}
+	var captured []*x509.Certificate
+	cfg := CaptureTLS(host, &captured)
+	cfg.MinVersion, cfg.MaxVersion = version, version
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	herr := tc.HandshakeContext(hctx)
+	if len(captured) > 0 || tc.ConnectionState().Version == version {
+		return true, nil
+	}
+	var ne net.Error
+	if errors.As(herr, &ne) && ne.Timeout() || errors.Is(herr, context.DeadlineExceeded) || errors.Is(herr, os.ErrDeadlineExceeded) {
+		return false, &FetchError{Code: finding.CodeTimeout, Host: host, Addr: addr, Err: fmt.Errorf("TLS handshake did not complete within %s", timeout)}
+	}
+	return false, nil
 }
 
 // CaptureTLS returns a client configuration for host that records the

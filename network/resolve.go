@@ -14,12 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/target"
 )
 
@@ -319,7 +322,10 @@ func (e *ConnectError) Error() string {
 
 func (e *ConnectError) Unwrap() error { return e.Err }
 
-// Resolve returns the addresses to try for host:port.
+// Resolve returns the addresses to try for host:port, sorted (IPv4 before
+// IPv6, then by number) and without duplicates, so that the same DNS
+// answer gives the same addresses in the same order whatever order the
+// resolver returned them in.
 func (d *Dialer) Resolve(ctx context.Context, host string, port int) ([]string, error) {
 	ps := strconv.Itoa(port)
 	if a, ok := d.Pins[net.JoinHostPort(strings.ToLower(host), ps)]; ok {
@@ -345,11 +351,44 @@ func (d *Dialer) Resolve(ctx context.Context, host string, port int) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(ips))
+	return sortAddrs(ips, ps), nil
+}
+
+// sortAddrs returns ip:port for every distinct IP, sorted.
+func sortAddrs(ips []net.IP, port string) []string {
+	as := make([]netip.Addr, 0, len(ips))
 	for _, ip := range ips {
-		out = append(out, net.JoinHostPort(ip.String(), ps))
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			as = append(as, a.Unmap())
+		}
 	}
-	return out, nil
+	slices.SortFunc(as, netip.Addr.Compare)
+	as = slices.Compact(as)
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = net.JoinHostPort(a.String(), port)
+	}
+	return out
+}
+
+// MaxAddrs bounds how many addresses of one name a scan checks.
+const MaxAddrs = 8
+
+// Addresses resolves host:port to the addresses a scan checks: those of
+// [Dialer.Resolve], at most [MaxAddrs] of them. A failure is a *FetchError
+// with code dns-failure.
+func (d *Dialer) Addresses(ctx context.Context, host string, port int) ([]string, error) {
+	addrs, err := d.Resolve(ctx, host, port)
+	if err != nil {
+		return nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
+	}
+	if len(addrs) == 0 {
+		return nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: &DNSError{Name: host, Type: "A/AAAA", Kind: NoAnswer}}
+	}
+	if len(addrs) > MaxAddrs {
+		addrs = addrs[:MaxAddrs]
+	}
+	return addrs, nil
 }
 
 // maxAddrs bounds how many resolved addresses a dial tries.
@@ -362,24 +401,33 @@ func (d *Dialer) Dial(ctx context.Context, host string, port int) (net.Conn, str
 	if err != nil {
 		return nil, "", err
 	}
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+	if len(addrs) == 0 {
+		return nil, "", &DNSError{Name: host, Type: "A/AAAA", Kind: NoAnswer}
 	}
 	var lastErr error
 	for i, a := range addrs {
 		if i == maxAddrs {
 			break
 		}
-		nd := net.Dialer{Timeout: timeout}
-		c, err := nd.DialContext(ctx, "tcp", a)
+		c, err := d.dialAddr(ctx, host, a)
 		if err == nil {
 			return c, a, nil
 		}
-		var ne net.Error
-		lastErr = &ConnectError{Host: host, Addr: a, Timeout: errors.As(err, &ne) && ne.Timeout(), Err: unwrapOp(err)}
+		lastErr = err
 	}
 	return nil, "", lastErr
+}
+
+// dialAddr connects to one address of host within the dialer's timeout; a
+// failure is a *ConnectError.
+func (d *Dialer) dialAddr(ctx context.Context, host, addr string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: d.timeout()}
+	c, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		var ne net.Error
+		return nil, &ConnectError{Host: host, Addr: addr, Timeout: errors.As(err, &ne) && ne.Timeout(), Err: unwrapOp(err)}
+	}
+	return c, nil
 }
 
 // unwrapOp drops net.OpError's repetition of the addresses we already name.

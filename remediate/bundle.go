@@ -38,7 +38,21 @@ var funcs = template.FuncMap{
 		return t.UTC().Format(time.RFC3339)
 	},
 	"winpath": func(s string) string { return strings.ReplaceAll(s, "/", `\`) },
-	"psquote": func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" },
+	// psquote makes a PowerShell single-quoted string. Scripts are written
+	// without a byte order mark, which Windows PowerShell 5.1 reads as ANSI:
+	// non-ASCII bytes are escaped as \XX first, so that no byte can read as
+	// one of the quote characters PowerShell knows (' ‘ ’ ‚ ‛).
+	"psquote": func(s string) string { return "'" + strings.ReplaceAll(certutil.ASCII(s), "'", "''") + "'" },
+	// cmdcomment makes text safe on a cmd.exe "rem" line: ASCII only, and
+	// none of the characters cmd expands or parses (%, !, ^, &, |, <, >, ").
+	"cmdcomment": func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`%!^&|<>"`, r) {
+				return '_'
+			}
+			return r
+		}, certutil.ASCII(s))
+	},
 	"md": func(s string) string {
 		return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'", "<", "&lt;", ">", "&gt;").Replace(s)
 	},
@@ -48,8 +62,8 @@ var funcs = template.FuncMap{
 		}
 		return "Intermediate Certification Authorities"
 	},
-	"name":   func(it *Item) string { return it.Cert.Subject.String() },
-	"issuer": func(it *Item) string { return it.Cert.Issuer.String() },
+	"name":   func(it *Item) string { return certutil.Subject(it.Cert) },
+	"issuer": func(it *Item) string { return certutil.Issuer(it.Cert) },
 }
 
 var templates = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.tmpl"))

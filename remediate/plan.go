@@ -282,7 +282,7 @@ func sorted(m map[string]*Item) []*Item {
 		if a.Store != b.Store {
 			return a.Store == StoreRoot
 		}
-		if c := strings.Compare(a.Cert.Subject.String(), b.Cert.Subject.String()); c != 0 {
+		if c := strings.Compare(certutil.Subject(a.Cert), certutil.Subject(b.Cert)); c != 0 {
 			return c < 0
 		}
 		return bytes.Compare(a.Cert.Raw, b.Cert.Raw) < 0

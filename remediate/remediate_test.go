@@ -434,3 +434,56 @@ func TestWriteAtomicAndForce(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 }
+
+// TestHostileNamesInScripts deploys a root whose name a hostile server
+// chose: control characters, PowerShell's typographic quotes and cmd.exe's
+// special characters. The scripts must keep it inert text: ASCII only (so
+// Windows PowerShell 5.1 reading them as ANSI sees no quote in it), every
+// ' doubled inside its single-quoted string, nothing cmd parses on its rem
+// line, and no line break anywhere in a name.
+func TestHostileNamesInScripts(t *testing.T) {
+	cn := "Evil’; Remove-Item C:\\ -Recurse; ‘x' & del /q * ^\r\nCN=\x1b[2J%PATH%!x!|<>\"\u2011"
+	root := testca.New(testca.Options{CN: cn, IsCA: true}, nil)
+	tr := targetReport("https://evil.test/EWS/Exchange.asmx", target.RoleEWS, false,
+		[]chain.Link{ln(testca.Leaf(root, "evil.test").Cert, chain.FromServer), ln(root.Cert, chain.FromServer)}, true, "untrusted-root")
+	files := render(t, plan(t, []report.Target{tr}, false))
+	for _, name := range []string{"Import-Roots.ps1", "Deploy-Gpo.ps1", "import-roots.cmd", "INSTRUCTIONS.md", "manifest.json"} {
+		data := string(files[name])
+		for _, line := range strings.Split(data, "\n") {
+			if !strings.Contains(line, "Evil") {
+				continue
+			}
+			if strings.ContainsAny(strings.TrimSuffix(line, "\r"), "\r\x1b") {
+				t.Errorf("%s: a name line holds a control character: %q", name, line)
+			}
+			if strings.HasSuffix(name, ".ps1") || strings.HasSuffix(name, ".cmd") {
+				for _, r := range line {
+					if r >= 0x80 {
+						t.Errorf("%s: non-ASCII %U in %q", name, r, line)
+						break
+					}
+				}
+			}
+			switch {
+			case strings.HasSuffix(name, ".ps1"):
+				// Subject = '...' : between the delimiters every ' is doubled.
+				_, lit, ok := strings.Cut(line, "Subject = '")
+				if !ok {
+					t.Errorf("%s: no Subject literal in %q", name, line)
+					continue
+				}
+				body := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lit, "\r"), " }"), "'")
+				if strings.Contains(strings.ReplaceAll(body, "''", ""), "'") {
+					t.Errorf("%s: an undoubled quote ends the string early: %q", name, line)
+				}
+			case strings.HasSuffix(name, ".cmd") && strings.HasPrefix(line, "rem "):
+				if strings.ContainsAny(line, "%!^&|<>\"") {
+					t.Errorf("%s: the name's line is not an inert rem line: %q", name, line)
+				}
+			}
+		}
+	}
+	if !strings.Contains(string(files["import-roots.cmd"]), "rem CN=Evil") {
+		t.Errorf("import-roots.cmd lost the name:\n%s", files["import-roots.cmd"])
+	}
+}

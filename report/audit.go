@@ -55,9 +55,9 @@ func writeAuditText(w *bufio.Writer, rep *rootstore.AuditReport) {
 		if r.Public {
 			kind = "public"
 		}
-		fmt.Fprintf(w, "%s (SHA-1 %s, %s, %s)\n", r.Subject, strings.ToUpper(r.SHA1), kind, r.Source)
+		fmt.Fprintf(w, "%s (SHA-1 %s, %s, %s)\n", safe(r.Subject), strings.ToUpper(r.SHA1), kind, safe(r.Source))
 		for _, f := range r.Findings {
-			fmt.Fprintf(w, "    %-7s %s: %s\n            fix: %s\n", f.Severity, f.Code, f.Message, f.Fix)
+			fmt.Fprintf(w, "    %-7s %s: %s\n            fix: %s\n", f.Severity, f.Code, safe(f.Message), safe(f.Fix))
 		}
 		w.WriteByte('\n')
 	}

@@ -8,29 +8,47 @@ import (
 	"strings"
 
 	"github.com/trustgap/trustgap/discover"
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
-// WriteDiscoverText writes a discovery as readable text.
+// WriteDiscoverText writes a discovery as readable text. Every line is
+// escaped as a whole: what servers answered (names, Location headers,
+// errors) cannot move the terminal's cursor or start a line.
 func WriteDiscoverText(w io.Writer, r *discover.Report) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "Autodiscover for %s\n", r.Domain)
-	writeSteps(bw, r.Autodiscover)
-	fmt.Fprintf(bw, "  verdict: %s\n", r.Verdict)
+	sw := &safeLines{w: bw}
+	fmt.Fprintf(sw, "Autodiscover for %s\n", r.Domain)
+	writeSteps(sw, r.Autodiscover)
+	fmt.Fprintf(sw, "  verdict: %s\n", r.Verdict)
 	if r.SIPDomain != "" {
-		fmt.Fprintf(bw, "\nLync sign-in for %s\n", r.SIPDomain)
-		writeSteps(bw, r.Lync)
-		fmt.Fprintf(bw, "  verdict: %s\n", r.LyncVerdict)
+		fmt.Fprintf(sw, "\nLync sign-in for %s\n", r.SIPDomain)
+		writeSteps(sw, r.Lync)
+		fmt.Fprintf(sw, "  verdict: %s\n", r.LyncVerdict)
 	}
 	if len(r.Findings) > 0 {
-		bw.WriteString("\n")
+		fmt.Fprintf(sw, "\n")
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintf(bw, "%-7s %s: %s\n        fix: %s\n", f.Severity, f.Code, f.Message, f.Fix)
+		fmt.Fprintf(sw, "%-7s %s: %s\n", f.Severity, f.Code, f.Message)
+		fmt.Fprintf(sw, "        fix: %s\n", f.Fix)
 	}
 	return bw.Flush()
 }
 
-func writeSteps(w *bufio.Writer, steps []*discover.Step) {
+// safeLines writes what each Fprintf gives it with every character but a
+// final newline escaped by certutil.SafeText.
+type safeLines struct{ w *bufio.Writer }
+
+func (s *safeLines) Write(p []byte) (int, error) {
+	text, nl := strings.CutSuffix(string(p), "\n")
+	s.w.WriteString(certutil.SafeText(text))
+	if nl {
+		s.w.WriteByte('\n')
+	}
+	return len(p), nil
+}
+
+func writeSteps(w io.Writer, steps []*discover.Step) {
 	for _, s := range steps {
 		mark := "--"
 		if s.OK {
@@ -86,4 +104,51 @@ func WriteDiscoverTargets(w io.Writer, r *discover.Report) error {
 		fmt.Fprintf(bw, "%s %s\n", t.Role, t.Raw)
 	}
 	return bw.Flush()
+}
+
+// discoverScanWriter writes discover --scan --format json: one document
+// {"discovery": <the discovery>, "scan": <the scan report>}.
+type discoverScanWriter struct {
+	Writer
+	w io.Writer
+}
+
+// NewDiscoverScanWriter returns a writer for discover --scan --format
+// json: it writes the discovery, then the scan report as [NewWriter]
+// writes a JSON document (opts.Format is ignored), inside one document
+// {"discovery": ..., "scan": ...}. [Read] reads the targets of the scan
+// back from it.
+func NewDiscoverScanWriter(w io.Writer, d *discover.Report, opts Options) (Writer, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fmt.Fprintf(w, "{\"discovery\":%s,\n\"scan\":", b); err != nil {
+		return nil, err
+	}
+	opts.Format = FormatJSON
+	inner, err := NewWriter(w, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &discoverScanWriter{Writer: inner, w: w}, nil
+}
+
+func (d *discoverScanWriter) Close() error {
+	if err := d.Writer.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(d.w, "}\n")
+	return err
+}
+
+// WriteDiscoverNoScan writes discover --scan --format json when discovery
+// found nothing to scan: {"discovery": ..., "scan": null}.
+func WriteDiscoverNoScan(w io.Writer, d *discover.Report) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "{\"discovery\":%s,\n\"scan\":null}\n", b)
+	return err
 }

@@ -11,6 +11,7 @@
 package report
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"sort"
 	"strings"
@@ -40,6 +41,9 @@ type Cert struct {
 	SelfSigned bool   `json:"self_signed"`
 	CA         bool   `json:"ca"`
 	Source     Source `json:"source"`
+	// Details are what an admin needs to act on it: names, key,
+	// signature, serial, usages, constraints and URLs.
+	certutil.Details
 	// DER is the certificate itself, so a saved report can be turned into a
 	// bundle offline (trustgap bundle --from).
 	DER []byte `json:"der"`
@@ -56,15 +60,58 @@ type Root struct {
 
 // Target is one target's entry in a JSON report.
 type Target struct {
-	Role     target.Role       `json:"role"`
-	Target   string            `json:"target"`
-	Host     string            `json:"host"`
-	Port     int               `json:"port"`
-	Address  string            `json:"address"`
-	Chain    []Cert            `json:"chain"`
-	Root     *Root             `json:"root"`
-	Trusted  bool              `json:"trusted"`
-	Findings []finding.Finding `json:"findings"`
+	Role    target.Role `json:"role"`
+	Target  string      `json:"target"`
+	Host    string      `json:"host"`
+	Port    int         `json:"port"`
+	Address string      `json:"address"`
+	// Verdict is ok, warn, fail or unreachable: the worst of the
+	// target's own and its addresses'.
+	Verdict chain.Verdict `json:"verdict"`
+	// TLSVersion ("TLS 1.3") and CipherSuite are what the handshake with
+	// Address negotiated; empty when unknown.
+	TLSVersion  string `json:"tls_version"`
+	CipherSuite string `json:"cipher_suite"`
+	Chain       []Cert `json:"chain"`
+	Root        *Root  `json:"root"`
+	Trusted     bool   `json:"trusted"`
+	// Presented is the chain as the server sent it, in its order.
+	Presented []Presented `json:"presented"`
+	// Protocols is which TLS versions the server accepts (scan
+	// --protocols only).
+	Protocols []Protocol `json:"protocols,omitempty"`
+	// Addresses has one entry per address the name resolved to (sorted,
+	// at most 8); empty when it did not resolve.
+	Addresses []Address         `json:"addresses"`
+	Findings  []finding.Finding `json:"findings"`
+}
+
+// Presented is one certificate as the server sent it.
+type Presented struct {
+	SHA1    string `json:"sha1"`
+	Subject string `json:"subject"`
+	// Used is whether the built chain uses it.
+	Used bool `json:"used"`
+}
+
+// Protocol is whether a server accepts one TLS version.
+type Protocol struct {
+	Version string `json:"version"` // "TLS 1.0" ... "TLS 1.3"
+	// Accepted is null when the probe could not tell (Error says why).
+	Accepted *bool  `json:"accepted"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Address is what one server behind a name presented, judged on its own.
+type Address struct {
+	Address     string        `json:"address"`
+	Verdict     chain.Verdict `json:"verdict"`
+	TLSVersion  string        `json:"tls_version"`
+	CipherSuite string        `json:"cipher_suite"`
+	// Chain is the built chain's SHA-1s, leaf first; empty when none.
+	Chain     []string          `json:"chain"`
+	Protocols []Protocol        `json:"protocols,omitempty"`
+	Findings  []finding.Finding `json:"findings"`
 }
 
 // NewCert describes c.
@@ -74,8 +121,47 @@ func NewCert(c *x509.Certificate, src chain.Source) Cert {
 		SelfSigned: certutil.IsSelfSigned(c),
 		CA:         c.IsCA,
 		Source:     Source(src),
+		Details:    certutil.DetailsOf(c),
 		DER:        c.Raw,
 	}
+}
+
+// versionName is a TLS version's name, "" for none.
+func versionName(v uint16) string {
+	if v == 0 {
+		return ""
+	}
+	return tls.VersionName(v)
+}
+
+// suiteName is a cipher suite's name, "" for none.
+func suiteName(id uint16) string {
+	if id == 0 {
+		return ""
+	}
+	return tls.CipherSuiteName(id)
+}
+
+func protocolsOf(ps []chain.Protocol) []Protocol {
+	var out []Protocol
+	for _, p := range ps {
+		rp := Protocol{Version: versionName(p.Version)}
+		if p.Err != nil {
+			rp.Error = finding.Text(p.Err)
+		} else {
+			ok := p.Accepted
+			rp.Accepted = &ok
+		}
+		out = append(out, rp)
+	}
+	return out
+}
+
+func findingsOf(fs []finding.Finding) []finding.Finding {
+	if fs == nil {
+		return []finding.Finding{}
+	}
+	return fs
 }
 
 // FromResult converts r to its report shape. public, when non-nil, says
@@ -83,15 +169,28 @@ func NewCert(c *x509.Certificate, src chain.Source) Cert {
 func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 	tr := Target{
 		Role: r.Target.Role, Target: r.Target.Raw, Host: r.Target.Host, Port: r.Target.Port,
-		Address: r.Addr, Chain: []Cert{}, Trusted: r.Trusted, Findings: r.Findings,
-	}
-	if tr.Findings == nil {
-		tr.Findings = []finding.Finding{}
+		Address: r.Addr, Verdict: r.Verdict(), TLSVersion: versionName(r.TLSVersion), CipherSuite: suiteName(r.CipherSuite),
+		Chain: []Cert{}, Trusted: r.Trusted, Presented: []Presented{}, Protocols: protocolsOf(r.Protocols),
+		Addresses: []Address{}, Findings: findingsOf(r.Findings),
 	}
 	if r.Path != nil {
 		for _, l := range r.Path.Links {
 			tr.Chain = append(tr.Chain, NewCert(l.Cert, l.Source))
 		}
+	}
+	used := r.Used()
+	for i, c := range r.Presented {
+		tr.Presented = append(tr.Presented, Presented{SHA1: certutil.SHA1Hex(c), Subject: certutil.Subject(c), Used: used[i]})
+	}
+	for _, a := range r.Addresses {
+		ra := Address{Address: a.Addr, Verdict: a.Verdict(), TLSVersion: versionName(a.TLSVersion), CipherSuite: suiteName(a.CipherSuite),
+			Chain: []string{}, Protocols: protocolsOf(a.Protocols), Findings: findingsOf(a.Findings)}
+		if a.Path != nil {
+			for _, l := range a.Path.Links {
+				ra.Chain = append(ra.Chain, certutil.SHA1Hex(l.Cert))
+			}
+		}
+		tr.Addresses = append(tr.Addresses, ra)
 	}
 	if root := r.Root(); root != nil {
 		tr.Root = &Root{Cert: NewCert(root.Cert, root.Source), InStore: r.InStore}
@@ -104,7 +203,9 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 
 // Summary totals a scan.
 type Summary struct {
-	Targets     int            `json:"targets"`
+	Targets int `json:"targets"`
+	// Verdicts counts the targets by verdict.
+	Verdicts    Verdicts       `json:"verdicts"`
 	Trusted     int            `json:"trusted"`
 	Untrusted   int            `json:"untrusted"`
 	Unreachable int            `json:"unreachable"`
@@ -116,6 +217,14 @@ type Summary struct {
 	Roots       []RootCount    `json:"roots"`
 
 	roots map[string]*RootCount
+}
+
+// Verdicts counts targets by verdict.
+type Verdicts struct {
+	OK          int `json:"ok"`
+	Warn        int `json:"warn"`
+	Fail        int `json:"fail"`
+	Unreachable int `json:"unreachable"`
 }
 
 // RootCount is one distinct root and how many targets chain to it.
@@ -136,6 +245,16 @@ func (s *Summary) Add(r *chain.Result) {
 		s.roots = map[string]*RootCount{}
 	}
 	s.Targets++
+	switch r.Verdict() {
+	case chain.VerdictOK:
+		s.Verdicts.OK++
+	case chain.VerdictWarn:
+		s.Verdicts.Warn++
+	case chain.VerdictFail:
+		s.Verdicts.Fail++
+	default:
+		s.Verdicts.Unreachable++
+	}
 	switch {
 	case r.Err != nil:
 		s.Unreachable++
@@ -162,7 +281,7 @@ func (s *Summary) Add(r *chain.Result) {
 		k := certutil.Thumbprint(root.Cert)
 		rc := s.roots[k]
 		if rc == nil {
-			rc = &RootCount{Subject: root.Cert.Subject.String(), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.InStore || r.LyncRoot}
+			rc = &RootCount{Subject: certutil.Subject(root.Cert), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.InStore || r.LyncRoot}
 			s.roots[k] = rc
 		}
 		rc.Targets++

@@ -9,7 +9,7 @@ import (
 	"regexp"
 )
 
-var documentStart = regexp.MustCompile(`^\s*\{\s*"(targets|summary)"\s*:`)
+var documentStart = regexp.MustCompile(`^\s*\{\s*"(store|targets|summary|discovery)"\s*:`)
 
 // Read reads a saved scan report, "--format json" (one document) or
 // "--format jsonl" (one target per line), and calls fn for every target as
@@ -51,37 +51,62 @@ func Read(r io.Reader, name string, fn func(*Target) error) error {
 		}
 		return nil
 	}
+	sawTargets := false
+	// object reads the keys of an object whose "{" was read: "targets" is
+	// the array of targets, "scan" (at the top only) the scan report inside
+	// a discover --scan document; anything else is skipped.
+	var object func(top bool) error
+	object = func(top bool) error {
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("%s: %v", name, err)
+			}
+			switch key, _ := t.(string); {
+			case key == "targets":
+				sawTargets = true
+				if err := expect('['); err != nil {
+					return err
+				}
+				for dec.More() {
+					if err := one(); err != nil {
+						return err
+					}
+				}
+				if err := expect(']'); err != nil {
+					return err
+				}
+			case key == "scan" && top:
+				v, err := dec.Token()
+				if err != nil {
+					return fmt.Errorf("%s: %v", name, err)
+				}
+				if v == nil {
+					continue // "scan": null, nothing was scanned
+				}
+				if d, ok := v.(json.Delim); !ok || d != '{' {
+					return fmt.Errorf("%s: \"scan\" is not an object", name)
+				}
+				if err := object(false); err != nil {
+					return err
+				}
+			default:
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return fmt.Errorf("%s: %v", name, err)
+				}
+			}
+		}
+		return expect('}')
+	}
 	if err := expect('{'); err != nil {
 		return err
 	}
-	sawTargets := false
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("%s: %v", name, err)
-		}
-		if key, _ := t.(string); key == "targets" {
-			sawTargets = true
-			if err := expect('['); err != nil {
-				return err
-			}
-			for dec.More() {
-				if err := one(); err != nil {
-					return err
-				}
-			}
-			if err := expect(']'); err != nil {
-				return err
-			}
-			continue
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return fmt.Errorf("%s: %v", name, err)
-		}
+	if err := object(true); err != nil {
+		return err
 	}
 	if !sawTargets {
 		return errors.New(name + ": no \"targets\" array: not a trustgap scan report")
 	}
-	return expect('}')
+	return nil
 }

@@ -41,9 +41,40 @@ func TestReadReportForms(t *testing.T) {
 func FuzzReadReport(f *testing.F) {
 	f.Add(`{"targets":[{"role":"ews","target":"a","chain":[{"der":"AAAA","sha1":"00"}],"root":null,"findings":[{"code":"incomplete-chain"}]}],"summary":{}}`)
 	f.Add(`{"role":"ews","target":"a"}`)
+	f.Add(`{"store":{"sources":[],"roots":0},"targets":[{"role":"ews","target":"a","verdict":"ok","addresses":[{"address":"x","chain":["00"]}]}],"summary":{}}`)
+	f.Add(`{"discovery":{"domain":"d"},"scan":{"store":{},"targets":[{"role":"lync","target":"b"}],"summary":{}}}`)
+	f.Add(`{"discovery":{"domain":"d"},"scan":null}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		pl := &remediate.Planner{IncludeSelfSigned: true}
 		report.Read(strings.NewReader(s), "f", pl.Add)
 		pl.Plan()
 	})
+}
+
+// TestReadDocuments reads a report with its store first, and the scan
+// inside a discover --scan document; a document without a scan has no
+// targets.
+func TestReadDocuments(t *testing.T) {
+	for _, tc := range []struct {
+		doc   string
+		want  []string
+		error string
+	}{
+		{`{"store":{"sources":[{"source":"mozilla","roots":1}]},` + "\n" + `"targets":[{"role":"ews","target":"a"},{"role":"lync","target":"b"}],"summary":{}}`, []string{"a", "b"}, ""},
+		{`{"discovery":{"domain":"d","autodiscover":[{"step":1}]},` + "\n" + `"scan":{"store":{},"targets":[{"role":"ews","target":"c"}],"summary":{}}}`, []string{"c"}, ""},
+		{`{"discovery":{"domain":"d"},"scan":null}`, nil, `no "targets" array`},
+		{`{"discovery":{"domain":"d"},"scan":[1]}`, nil, `"scan" is not an object`},
+	} {
+		var got []string
+		err := report.Read(strings.NewReader(tc.doc), "r.json", func(tr *report.Target) error { got = append(got, tr.Target); return nil })
+		if tc.error != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.error) {
+				t.Errorf("%s: error %v, want %q", tc.doc, err, tc.error)
+			}
+			continue
+		}
+		if err != nil || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: read %v, %v; want %v", tc.doc, got, err, tc.want)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/discover"
 	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/testca"
 	"github.com/trustgap/trustgap/network"
@@ -26,7 +27,7 @@ func judged(t *testing.T, store []*x509.Certificate, host string, leaf *testca.C
 	}
 	set := chain.NewCertSet(store...)
 	p := (&chain.Builder{Store: set}).Build(context.Background(), leaf.Cert, presented)
-	r := &chain.Result{Target: tg, Addr: "192.0.2.1:443", Path: &p}
+	r := &chain.Result{Target: tg, Addr: "192.0.2.1:443", Path: &p, Presented: append([]*x509.Certificate{leaf.Cert}, presented...)}
 	chain.NewJudge(set, &chain.CertSet{}, testca.Epoch).Apply(r)
 	return r
 }
@@ -51,9 +52,9 @@ func TestTextWriterColourAndVerbose(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{report.Options{Format: report.FormatText}, []string{"FAIL ", "untrusted-root"}, []string{"\x1b[", "Serial Number"}},
+		{report.Options{Format: report.FormatText}, []string{"FAIL ", "untrusted-root"}, []string{"\x1b[", "serial:"}},
 		{report.Options{Format: report.FormatText, Color: true}, []string{"\x1b[31mFAIL"}, nil},
-		{report.Options{Format: report.FormatText, Verbose: true}, []string{"--- certificate 0 (server) ---", "Serial Number:", "DNS:mail.contoso.test"}, nil},
+		{report.Options{Format: report.FormatText, Verbose: true}, []string{"--- certificate 0 (server) ---", "serial:", "DNS:mail.contoso.test", "presented (as the server sent it):", "address 192.0.2.1:443: FAIL"}, nil},
 	} {
 		var buf bytes.Buffer
 		w, err := report.NewWriter(&buf, tc.opts)
@@ -101,5 +102,43 @@ func TestJSONDocumentParses(t *testing.T) {
 	s := doc.Summary
 	if s.Targets != 2 || s.Trusted != 1 || s.Unreachable != 1 || s.Failed != 1 || s.Codes["dns-failure"] != 1 || len(s.Roots) != 1 || s.Roots[0].Targets != 1 {
 		t.Errorf("summary: %+v", s)
+	}
+}
+
+// TestHostileNamesStayOnOneLine: a certificate whose subject and names hold
+// CR, LF and ESC, and a discovery whose server answered with them, print as
+// escaped text, in every format a terminal shows.
+func TestHostileNamesStayOnOneLine(t *testing.T) {
+	root := testca.Root("Root\r\nCA\x1b[2J")
+	leaf := testca.New(testca.Options{CN: "mail\r\ninjected: yes\x1b[31m", DNSNames: []string{"evil\x1b]0;title\x07.test"}, IssuingURL: "http://pki\x1b[1m.test/x"}, root)
+	r := judged(t, nil, "mail.contoso.test", leaf, root.Cert)
+	var buf bytes.Buffer
+	w, _ := report.NewWriter(&buf, report.Options{Format: report.FormatText, Verbose: true})
+	w.Write(r)
+	w.Close()
+	out := buf.String()
+	if strings.ContainsAny(out, "\r\x1b\x07") {
+		t.Errorf("text output holds control characters:\n%q", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "injected") || strings.HasPrefix(line, "CA") {
+			t.Errorf("a name started a line of its own: %q", line)
+		}
+	}
+	for _, want := range []string{`CN=mail\0D\0Ainjected: yes\1B[31m`, `DNS:evil\x1b]0;title\x07.test`, `http://pki\x1b[1m.test/x`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks the escaped %q:\n%s", want, out)
+		}
+	}
+
+	d := &discover.Report{Domain: "contoso.test", Verdict: "clients find nothing\x1b[2J",
+		Autodiscover: []*discover.Step{{N: 1, What: "https://contoso.test/", Outcome: "HTTP 302 redirect to http://x/\r\nfake: line\x1b[31m"}},
+		Findings:     []finding.Finding{{Code: "autodiscover-not-found", Severity: finding.SevError, Message: "m\x1b[1m", Fix: "f\r\nx"}}}
+	buf.Reset()
+	if err := report.WriteDiscoverText(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); strings.ContainsAny(out, "\r\x1b") || strings.Contains(out, "\nfake") || strings.Contains(out, "\nx") {
+		t.Errorf("discover text holds control characters or injected lines:\n%q", out)
 	}
 }

@@ -86,7 +86,7 @@ func AuditStore(s *Store, now time.Time) *AuditReport {
 		case !bytes.Equal(c.RawIssuer, c.RawSubject) || sig == certutil.SigInvalid && !certutil.KeyIDsAgree(c, c):
 			add(finding.CodeNonSelfSigned, finding.SevError,
 				"move it to Intermediate Certification Authorities (Cert:\\LocalMachine\\CA); find others with Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject }",
-				"%s is in the Root store but is not self-signed (issued by %q): Lync Server 2013 front ends do not start and IIS client authentication fails on Windows Server 2012 and later", id, c.Issuer.String())
+				"%s is in the Root store but is not self-signed (issued by %q): Lync Server 2013 front ends do not start and IIS client authentication fails on Windows Server 2012 and later", id, certutil.Issuer(c))
 		case sig == certutil.SigUncheckable:
 			add(finding.CodeSigNotCheckable, finding.SevInfo,
 				"nothing to do for trust (Windows does not check a root's own signature); remove the root if nothing needs it",

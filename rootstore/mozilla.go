@@ -2,8 +2,10 @@ package rootstore
 
 import (
 	"crypto/x509"
+	"strings"
 	"sync"
 
+	"github.com/trustgap/trustgap/internal/certutil"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
@@ -20,17 +22,31 @@ var mozilla = sync.OnceValue(func() []*x509.Certificate {
 var mozillaKeys = sync.OnceValue(func() map[string]bool {
 	m := make(map[string]bool)
 	for _, c := range mozilla() {
-		m[string(c.RawSubject)+"|"+string(c.RawSubjectPublicKeyInfo)] = true
+		m[nameKey(c)] = true
 	}
 	return m
 })
+
+// nameKey identifies a CA by subject and key, whatever its encoding: the
+// subject as certutil.DN shows it, case-folded (X.520 names compare without
+// case, and a re-issued root may encode its name with other string types),
+// and the public key in its canonical encoding.
+func nameKey(c *x509.Certificate) string {
+	spki, err := x509.MarshalPKIXPublicKey(c.PublicKey)
+	if err != nil {
+		spki = c.RawSubjectPublicKeyInfo
+	}
+	return strings.ToLower(certutil.Subject(c)) + "|" + string(spki)
+}
 
 // mozillaRoots returns the Mozilla root program as embedded in
 // golang.org/x/crypto/x509roots/fallback: no network is used.
 func mozillaRoots() []*x509.Certificate { return mozilla() }
 
-// IsPublic reports whether c (same subject and key) is a root of Mozilla's
-// root program, the stand-in for "a public CA" in reports.
+// IsPublic reports whether c is a root of Mozilla's root program, the
+// stand-in for "a public CA" in reports. It goes by subject and key, not by
+// the certificate's bytes: a public root re-issued (new validity, serial or
+// name encoding, same name and key) is public too.
 func IsPublic(c *x509.Certificate) bool {
-	return mozillaKeys()[string(c.RawSubject)+"|"+string(c.RawSubjectPublicKeyInfo)]
+	return mozillaKeys()[nameKey(c)]
 }

@@ -2,12 +2,16 @@ package rootstore_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/binary"
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,6 +237,114 @@ func TestMozilla(t *testing.T) {
 	}
 	if rootstore.IsPublic(testca.Root("Private CA").Cert) {
 		t.Error("a private root is labelled public")
+	}
+}
+
+// TestPublicReissuedRoot labels a public root re-issued (same name and key,
+// new serial, validity and name encoding, not byte-identical to the Mozilla
+// copy) as public, and a look-alike with another key as private.
+func TestPublicReissuedRoot(t *testing.T) {
+	s, err := rootstore.Load("mozilla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moz *x509.Certificate
+	for _, r := range s.Roots {
+		var seq pkix.RDNSequence
+		if _, err := asn1.Unmarshal(r.Cert.RawSubject, &seq); err == nil && printableOnly(r.Cert.RawSubject) {
+			moz = r.Cert
+			break
+		}
+	}
+	if moz == nil {
+		t.Fatal("no Mozilla root with a PrintableString subject")
+	}
+	// The same name, re-encoded as UTF8String.
+	var seq pkix.RDNSequence
+	asn1.Unmarshal(moz.RawSubject, &seq)
+	for _, rdn := range seq {
+		for i := range rdn {
+			rdn[i].Value = asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagUTF8String, Bytes: []byte(rdn[i].Value.(string))}
+		}
+	}
+	name, err := asn1.Marshal(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(name, moz.RawSubject) {
+		t.Fatal("re-encoding left the name's bytes unchanged")
+	}
+	signer := testca.Root("Some Signer").Key
+	reissue := func(pub any) *x509.Certificate {
+		tpl := &x509.Certificate{SerialNumber: big.NewInt(4242), RawSubject: name, NotBefore: testca.Epoch, NotAfter: testca.Epoch.AddDate(5, 0, 0),
+			IsCA: true, BasicConstraintsValid: true}
+		der, err := x509.CreateCertificate(rand.Reader, tpl, &x509.Certificate{RawSubject: name}, pub, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := reissue(moz.PublicKey); !rootstore.IsPublic(c) {
+		t.Errorf("re-issued %q (same name and key) is labelled private", c.Subject)
+	}
+	if c := reissue(signer.Public()); rootstore.IsPublic(c) {
+		t.Errorf("a look-alike of %q with another key is labelled public", c.Subject)
+	}
+}
+
+// printableOnly reports whether every value of a DER name is a
+// PrintableString (tag 19).
+func printableOnly(raw []byte) bool {
+	var seq []asn1.RawValue
+	var outer asn1.RawValue
+	if _, err := asn1.Unmarshal(raw, &outer); err != nil {
+		return false
+	}
+	for b := outer.Bytes; len(b) > 0; {
+		var set asn1.RawValue
+		b, _ = asn1.Unmarshal(b, &set)
+		var atv struct {
+			Type  asn1.ObjectIdentifier
+			Value asn1.RawValue
+		}
+		if _, err := asn1.Unmarshal(set.Bytes, &atv); err != nil {
+			return false
+		}
+		seq = append(seq, atv.Value)
+	}
+	for _, v := range seq {
+		if v.Tag != asn1.TagPrintableString {
+			return false
+		}
+	}
+	return len(seq) > 0
+}
+
+// TestClientWarning warns, once per store, that "system" is not a Windows
+// client's store on any other system, and says how to get one.
+func TestClientWarning(t *testing.T) {
+	t.Setenv("SSL_CERT_FILE", write(t, t.TempDir(), "bundle.pem", testca.PEM(testca.Root("Env Root").Cert)))
+	t.Setenv("SSL_CERT_DIR", "")
+	sys, err := rootstore.Load("system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sys.ClientWarning("linux")
+	for _, want := range []string{"linux machine's store, not a Windows client's", "Export-Certificate -Type SST", "Registry.pol", "certutil -generateSSTFromWU"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warning lacks %q: %s", want, w)
+		}
+	}
+	if w := sys.ClientWarning("windows"); w != "" {
+		t.Errorf("on Windows the system store is a client's: %s", w)
+	}
+	moz, _ := rootstore.Load("mozilla")
+	if w := moz.ClientWarning("linux"); w != "" {
+		t.Errorf("no system source, yet: %s", w)
 	}
 }
 

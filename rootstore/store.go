@@ -243,6 +243,26 @@ func (s *Store) add(c Cert) {
 	}
 }
 
+// ClientWarning returns a warning when the store includes "system" and goos
+// (runtime.GOOS) is not windows: this machine's store is not what a Windows
+// client trusts, so verdicts may differ from the clients'. It says how to
+// judge against a client's store instead. It returns "" otherwise.
+func (s *Store) ClientWarning(goos string) string {
+	if goos == "windows" {
+		return ""
+	}
+	for _, sc := range s.Sources {
+		if sc.Source == "system" {
+			return fmt.Sprintf("--roots system is this %s machine's store, not a Windows client's: verdicts rest on it and may differ from what clients see. "+
+				"Judge against a client's store instead: export it on a client with "+
+				"Get-ChildItem Cert:\\LocalMachine\\Root | Export-Certificate -Type SST -FilePath client-roots.sst (then --roots client-roots.sst), "+
+				"add the GPO's Registry.pol (\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{GUID}\\Machine\\Registry.pol), "+
+				"or take Microsoft's root program with certutil -generateSSTFromWU roots.sst", goos)
+		}
+	}
+	return ""
+}
+
 // Certificates returns the roots.
 func (s *Store) Certificates() []*x509.Certificate { return certsOf(s.Roots) }
 

@@ -1,6 +1,9 @@
-// Package scanner runs a scan: for every target it captures the presented
-// chain through network, builds and judges it through chain, and hands each
-// result on in input order, with a bounded pool of workers. Lync targets go
+// Package scanner runs a scan: for every target it resolves the name and,
+// for every address (at most network.MaxAddrs, sorted), captures the
+// presented chain through network, builds and judges it through chain,
+// then combines the addresses into the target's result and hands each
+// result on in input order, with a bounded pool of workers and a bound on
+// the connections in flight. Lync targets go
 // first, because clients that sign in to Lync trust its CA, which makes
 // their roots anchors for every other target.
 //
@@ -41,8 +44,12 @@ type Scanner struct {
 	NoLyncAssumption bool
 	// Now is the instant validity is judged at; zero means time.Now().
 	Now time.Time
-	// Concurrency bounds the connections in flight; zero means 64.
+	// Concurrency bounds the connections in flight, every address and
+	// protocol probe counted; zero means 64.
 	Concurrency int
+	// Protocols probes which TLS versions (1.0 to 1.3) every address
+	// accepts: at most one extra handshake per version. False: none.
+	Protocols bool
 }
 
 // windowFactor bounds how far ahead of the oldest unwritten target the
@@ -65,6 +72,9 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One slot per connection in flight, shared by every target's
+	// addresses and probes.
+	conns := make(chan struct{}, conc)
 
 	// Phase 1: lync targets, held until their roots are known.
 	var lyncIdx []int
@@ -76,7 +86,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
-		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now)
+		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
 	}, func(r *chain.Result) error {
 		mu.Lock()
 		lyncRes[r.Index] = r
@@ -129,7 +139,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	window := make(chan struct{}, conc*windowFactor)
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
-		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now)
+		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now, conns)
 		j.Apply(r)
 		return r
 	}, func(r *chain.Result) error {
@@ -203,25 +213,57 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 	return firstErr
 }
 
-// fetchBuild fetches and builds one target's chain. lync holds the anchors
-// the lync targets add, known the roots that may complete a path without
-// being anchors (the lync roots under NoLyncAssumption).
-func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync, known *chain.CertSet, now time.Time) *chain.Result {
+// fetchBuild resolves t and checks every address of it at once (each
+// taking a slot of conns), then combines them into t's result. lync holds
+// the anchors the lync targets add, known the roots that may complete a
+// path without being anchors (the lync roots under NoLyncAssumption).
+func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
 	r := &chain.Result{Target: t, Index: idx}
 	if err := ctx.Err(); err != nil {
 		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Err: errors.New("scan cancelled")}
 		return r
 	}
-	p, err := s.Dialer.Fetch(ctx, t.Host, t.Port)
+	addrs, err := s.Dialer.Addresses(ctx, t.Host, t.Port)
 	if err != nil {
 		r.Err = err
 		return r
 	}
-	r.Addr = p.Addr
+	results := make([]*chain.Result, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.checkAddr(ctx, t, idx, a, lync, known, now, conns)
+		}()
+	}
+	wg.Wait()
+	return chain.Combine(t, idx, results)
+}
+
+// checkAddr checks one address of t: it fetches the chain the server
+// there presents, builds it (through AIA when needed) and, with
+// Protocols, probes the TLS versions it accepts. Every connection waits
+// for a slot of conns and has its own deadline. The result is not judged
+// yet.
+func (s *Scanner) checkAddr(ctx context.Context, t target.Target, idx int, addr string, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
+	r := &chain.Result{Target: t, Index: idx, Addr: addr}
+	if !acquire(ctx, conns) {
+		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Addr: addr, Err: errors.New("scan cancelled")}
+		return r
+	}
+	p, err := s.Dialer.FetchAddr(ctx, t.Host, addr)
+	if err != nil {
+		<-conns
+		r.Err = err
+		return r
+	}
+	r.Presented, r.TLSVersion, r.CipherSuite = p.Certs, p.Version, p.CipherSuite
 	for _, u := range p.Unparsable {
 		r.Unparsable = append(r.Unparsable, chain.BadCert{Position: u.Position, Err: u.Err.Error()})
 	}
 	if !p.LeafParsed() {
+		<-conns
 		return r
 	}
 	b := &chain.Builder{Store: s.Store, Extra: lync, Known: known, Intermediates: s.Intermediates, Issuers: s.Issuers, Disallowed: s.Disallowed, Now: now}
@@ -229,6 +271,40 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		b.AIA = s.AIA // an interface: never a typed nil
 	}
 	path := b.Build(ctx, p.Certs[0], p.Certs[1:])
+	<-conns
 	r.Path = &path
+	if s.Protocols {
+		r.Protocols = s.probeProtocols(ctx, t.Host, addr, p.Version, conns)
+	}
 	return r
+}
+
+// probeProtocols tries each of chain.ProbedVersions on addr, one handshake
+// each, except the version the first handshake already negotiated.
+func (s *Scanner) probeProtocols(ctx context.Context, host, addr string, negotiated uint16, conns chan struct{}) []chain.Protocol {
+	out := make([]chain.Protocol, 0, len(chain.ProbedVersions))
+	for _, v := range chain.ProbedVersions {
+		p := chain.Protocol{Version: v}
+		switch {
+		case v == negotiated:
+			p.Accepted = true
+		case !acquire(ctx, conns):
+			p.Err = errors.New("scan cancelled")
+		default:
+			p.Accepted, p.Err = s.Dialer.ProbeVersion(ctx, host, addr, v)
+			<-conns
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// acquire takes a slot of conns, or gives up when ctx is done.
+func acquire(ctx context.Context, conns chan struct{}) bool {
+	select {
+	case conns <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

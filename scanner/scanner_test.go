@@ -191,11 +191,11 @@ func TestUntrustedRootAndDifferentCA(t *testing.T) {
 	if pool.Target.Role != target.RoleLync {
 		t.Fatalf("port 5061 should infer lync, got %s", pool.Target.Role)
 	}
-	wantCodes(t, pool, "lync-root-assumed/info")
+	wantCodes(t, pool, "lync-root-assumed/info root-presented/info")
 	if !pool.Trusted || pool.InStore {
 		t.Errorf("lync root: trusted=%v in_store=%v, want trusted, not in store", pool.Trusted, pool.InStore)
 	}
-	wantCodes(t, ews, "untrusted-root/error different-ca/warning")
+	wantCodes(t, ews, "untrusted-root/error different-ca/warning root-presented/info")
 	f := findMsg(t, ews, "different-ca")
 	if !strings.Contains(f.Message, "Fabrikam Root CA") || !strings.Contains(f.Message, "Contoso Lync Root CA") {
 		t.Errorf("different-ca message should name both CAs: %s", f.Message)
@@ -208,7 +208,7 @@ func TestUntrustedRootAndDifferentCA(t *testing.T) {
 	// problem (clients trust it anyway).
 	e.store = append(e.store, exch.root.Cert)
 	rs = e.scan("https://mail.contoso.test/EWS/Exchange.asmx", "pool.contoso.test:5061")
-	wantCodes(t, rs[0], "")
+	wantCodes(t, rs[0], "root-presented/info")
 	if !rs[0].Trusted || !rs[0].InStore {
 		t.Error("want trusted and in store")
 	}
@@ -289,7 +289,12 @@ func TestWrongOrderExtrasDuplicates(t *testing.T) {
 	e.noAIA = true
 	e.serve("mail.contoso.test", 443, leaf, []*x509.Certificate{stray.inter.Cert, p.inter.Cert, stray.root.Cert, inter2.Cert, p.inter.Cert}, lab.TLSOptions{})
 	r := e.scan("mail.contoso.test")[0]
-	wantCodes(t, r, "")
+	// The chain builds all the same; the order and the extras are findings.
+	wantCodes(t, r, "chain-order/warning extra-certificates/warning")
+	if f := findMsg(t, r, "extra-certificates"); !strings.Contains(f.Message, "sends 3 certificate(s)") || !strings.Contains(f.Message, `"CN=Stray Root CA"`) ||
+		!strings.Contains(f.Message, `"CN=Contoso Issuing CA" (SHA-1 `+certutil.Thumbprint(p.inter.Cert)+`) a second time`) {
+		t.Errorf("extra-certificates should name the stray CAs and the duplicate: %s", f.Message)
+	}
 	if got, want := sources(r), "mail.contoso.test@server Contoso Policy CA@server Contoso Issuing CA@server Contoso Root CA@store"; got != want {
 		t.Errorf("chain %q, want %q", got, want)
 	}
@@ -339,7 +344,8 @@ func TestReKeyedCA(t *testing.T) {
 	e.noAIA = true
 	e.serve("mail.contoso.test", 443, leaf, []*x509.Certificate{oldInter.Cert, newInter.Cert}, lab.TLSOptions{})
 	r := e.scan("mail.contoso.test")[0]
-	wantCodes(t, r, "")
+	// The old-key intermediate is sent for nothing.
+	wantCodes(t, r, "extra-certificates/warning")
 	if !r.Path.Links[1].Cert.Equal(newInter.Cert) {
 		t.Error("built through the wrong (old-key) intermediate")
 	}
@@ -485,7 +491,10 @@ func TestGiantChainIsCut(t *testing.T) {
 	// 200 copies of the intermediate fit in crypto/tls's handshake limit;
 	// trustgap reads them all (duplicates are ignored) and builds.
 	r := e.scan("big.test")[0]
-	wantCodes(t, r, "")
+	wantCodes(t, r, "extra-certificates/warning")
+	if f := findMsg(t, r, "extra-certificates"); !strings.Contains(f.Message, "sends 199 certificate(s)") || !strings.Contains(f.Message, "199 more times") {
+		t.Errorf("the copies should be counted, not listed: %s", f.Message)
+	}
 	if got := sources(r); got != "big.test@server Contoso Issuing CA@server Contoso Root CA@store" {
 		t.Errorf("chain %q", got)
 	}

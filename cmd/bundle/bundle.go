@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/remediate"
 	"github.com/trustgap/trustgap/report"
 )
@@ -107,7 +108,7 @@ func existsError(dir string) error {
 // nothing to deploy.
 func (b *Flags) Write(io *cmdutil.IOStreams, plan *remediate.Plan, meta remediate.Meta) error {
 	for _, it := range plan.LeftOut {
-		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", it.Cert.Subject.String(), it.Thumbprint())
+		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", certutil.Subject(it.Cert), it.Thumbprint())
 	}
 	if plan.Empty() {
 		io.Infof("nothing to deploy: no untrusted root or missing intermediate; no bundle written")

@@ -42,7 +42,8 @@ Autodiscover for the mail domain DOMAIN, and with --sip-domain the Lync sign-in
 lookups, and reports every step: DNS answer, TCP connection, certificate names
 and HTTP answer. --format targets prints what was found as a target file for
 "trustgap scan -f -"; --scan scans it in the same run (the discovery report
-then goes to standard error, the scan report to standard output in --format).
+then goes to standard error, the scan report to standard output in --format;
+with --format json, one document on standard output holds both).
 Exit status: 0 Autodiscover found and no error, 1 none found or an endpoint
 fails (or the scan finds an error), 2 usage error.`,
 		Example: `  trustgap discover contoso.com --sip-domain contoso.com
@@ -97,7 +98,10 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 	if o.Scan {
 		out = o.IO.ErrOut
 	}
+	oneDocument := o.Scan && o.ScanFlags.Format == "json"
 	switch {
+	case oneDocument:
+		// Written with the scan below, as one JSON document.
 	case o.Scan || o.ScanFlags.Format == "text":
 		err = report.WriteDiscoverText(out, rep)
 	case o.ScanFlags.Format == "json":
@@ -113,10 +117,20 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 		targets := rep.Targets()
 		if len(targets) == 0 {
 			o.IO.Infof("nothing to scan: no endpoint found accepted a connection")
+			if oneDocument {
+				if err := report.WriteDiscoverNoScan(o.IO.Out, rep); err != nil {
+					return err
+				}
+			}
 		} else {
 			p, err := o.ScanFlags.Prepare(o.IO, o.Now, o.Version)
 			if err != nil {
 				return err
+			}
+			if oneDocument {
+				if p.Writer, err = report.NewDiscoverScanWriter(o.IO.Out, rep, p.Options); err != nil {
+					return err
+				}
 			}
 			p.Scanner.Dialer.PortMap = o.PortMap
 			scanErr = p.Run(ctx, targets)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/trustgap/trustgap/report"
@@ -46,6 +47,7 @@ type Flags struct {
 	At          string
 	Format      string
 	Verbose     bool
+	Protocols   bool
 	Bundle      BundleFlags
 
 	// Issuers are CA certificates the organisation has (--issuers): they
@@ -67,7 +69,8 @@ func (o *Flags) Add(c *cobra.Command) {
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
 	fs.StringVar(&o.Format, "format", "text", "output format: text, json or jsonl")
-	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print every certificate in full (text format)")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text: print every address and its handshake, the chain as presented and every certificate's details")
+	fs.BoolVar(&o.Protocols, "protocols", false, "probe which of TLS 1.0, 1.1, 1.2 and 1.3 every server accepts (one extra handshake per version)")
 	fs.StringVar(&o.Bundle.Dir, "bundle", "", "write the remediation bundle to `DIR` (must not exist or be empty)")
 	fs.BoolVar(&o.Bundle.Force, "force", false, "with --bundle: replace DIR if it exists")
 	fs.BoolVar(&o.Bundle.IncludeSelfSigned, "include-self-signed", false, "with --bundle: also deploy self-signed server certificates (a stop-gap)")
@@ -148,6 +151,9 @@ type Prepared struct {
 	Scanner *scanner.Scanner
 	Store   *rootstore.Store
 	Writer  report.Writer
+	// Options are the report options Writer was made with (discover
+	// --scan --format json makes its own writer from them).
+	Options report.Options
 	// Planner collects the bundle when --bundle is given.
 	Planner *remediate.Planner
 	bundle  BundleFlags
@@ -189,11 +195,14 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if err != nil {
 		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
+	if w := store.ClientWarning(runtime.GOOS); w != "" {
+		io.Warnf("%s", w)
+	}
 	sc := &scanner.Scanner{
 		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
 		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
 		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
-		Now:           at, Concurrency: o.Concurrency, NoLyncAssumption: o.NoLyncAssumption,
+		Now:           at, Concurrency: o.Concurrency, NoLyncAssumption: o.NoLyncAssumption, Protocols: o.Protocols,
 	}
 	if len(o.Issuers) > 0 {
 		is, err := rootstore.Load(o.Issuers...)
@@ -212,11 +221,13 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		sc.AIA = network.NewAIA(d)
 	}
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
-	w, err := report.NewWriter(io.Out, report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public})
+	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public,
+		Store: report.NewStore(store, runtime.GOOS)}
+	w, err := report.NewWriter(io.Out, ropts)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Scanner: sc, Store: store, Writer: w, bundle: o.Bundle, io: io, meta: remediate.Meta{Version: version, Time: at}}
+	p := &Prepared{Scanner: sc, Store: store, Writer: w, Options: ropts, bundle: o.Bundle, io: io, meta: remediate.Meta{Version: version, Time: at}}
 	if o.Bundle.Dir != "" {
 		p.Planner = &remediate.Planner{IncludeSelfSigned: o.Bundle.IncludeSelfSigned}
 	}

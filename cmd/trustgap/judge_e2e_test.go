@@ -237,7 +237,7 @@ func TestE2ELyncRootBundled(t *testing.T) {
 	if code != 0 || len(ts) != 2 {
 		t.Fatalf("exit %d, want 0\n%s", code, stderr)
 	}
-	wantTarget(t, ts[0], "lync-root-assumed/info", true)
+	wantTarget(t, ts[0], "lync-root-assumed/info root-presented/info", true) // the pool sends its root
 	wantTarget(t, ts[1], "lync-root-assumed/info", true)
 	m := manifest(t, out)
 	if !bundleHas(m, p.root.Cert, remediate.StoreRoot) || len(m.Certificates) != 1 {
@@ -253,7 +253,7 @@ func TestE2ELyncRootBundled(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
-	wantTarget(t, ts[0], "untrusted-root/error", false)
+	wantTarget(t, ts[0], "untrusted-root/error root-presented/info", false)
 	wantTarget(t, ts[1], "untrusted-root/error", false)
 	instr, _ = os.ReadFile(filepath.Join(out2, "INSTRUCTIONS.md"))
 	if !bundleHas(manifest(t, out2), p.root.Cert, remediate.StoreRoot) || strings.Contains(string(instr), "Lync assumption") {

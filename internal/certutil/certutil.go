@@ -33,12 +33,13 @@ func Thumbprint(c *x509.Certificate) string {
 	return strings.ToUpper(hex.EncodeToString(s[:]))
 }
 
-// Name is a short display name of c's subject: its CN when it has one.
+// Name is a short display name of c's subject: its CN when it has one,
+// else its whole subject, escaped as [DN] escapes names.
 func Name(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
-		return "CN=" + c.Subject.CommonName
+		return "CN=" + EscapeDNValue(c.Subject.CommonName)
 	}
-	if s := c.Subject.String(); s != "" {
+	if s := Subject(c); s != "" {
 		return s
 	}
 	return "(empty subject)"
@@ -283,7 +284,8 @@ func KeyWeakness(c *x509.Certificate) (desc string, blocked bool) {
 }
 
 // Identity names a certificate the same way in every JSON output: report
-// chains and roots, root store audits and the bundle manifest.
+// chains and roots, root store audits and the bundle manifest. Subject and
+// issuer are formatted by [DN].
 type Identity struct {
 	Subject   string `json:"subject"`
 	Issuer    string `json:"issuer"`
@@ -297,7 +299,7 @@ type Identity struct {
 func IdentityOf(c *x509.Certificate) Identity {
 	s256 := sha256.Sum256(c.Raw)
 	return Identity{
-		Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+		Subject: Subject(c), Issuer: Issuer(c),
 		SHA1: SHA1Hex(c), SHA256: hex.EncodeToString(s256[:]),
 		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
 	}

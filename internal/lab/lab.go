@@ -41,15 +41,25 @@ type TLSOptions struct {
 	// Handler answers HTTP requests; nil answers 401 to everything, as an
 	// Autodiscover or EWS endpoint does to an anonymous client.
 	Handler http.Handler
-	// MinVersion is the lowest TLS version offered; zero means TLS 1.2.
-	MinVersion uint16
+	// MinVersion and MaxVersion bound the TLS versions the server accepts
+	// (tls.VersionTLS10 ...); zero means TLS 1.2 and the newest.
+	MinVersion, MaxVersion uint16
 }
 
-func (o TLSOptions) minVersion() uint16 {
-	if o.MinVersion == 0 {
-		return tls.VersionTLS12
+func (o TLSOptions) config(cert tls.Certificate) *tls.Config {
+	minV := o.MinVersion
+	if minV == 0 {
+		minV = tls.VersionTLS12
 	}
-	return o.MinVersion
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: minV, MaxVersion: o.MaxVersion, NextProtos: []string{"http/1.1"}}
+	if minV < tls.VersionTLS12 {
+		// TLS 1.0 and 1.1 clients need the CBC suites Go leaves out of
+		// its defaults.
+		for _, s := range tls.CipherSuites() {
+			cfg.CipherSuites = append(cfg.CipherSuites, s.ID)
+		}
+	}
+	return cfg
 }
 
 var quiet = log.New(io.Discard, "", 0)
@@ -168,8 +178,7 @@ func TLSAt(addr string, cert tls.Certificate, o TLSOptions) (*Server, error) {
 	}
 	// Not httptest: it parses the leaf, and tests serve ones that do not.
 	srv := &http.Server{Handler: h, ErrorLog: quiet, ReadHeaderTimeout: 5 * time.Second}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: o.ClientAuth, MinVersion: o.minVersion(), NextProtos: []string{"http/1.1"}}
-	go srv.Serve(tls.NewListener(ln, cfg))
+	go srv.Serve(tls.NewListener(ln, o.config(cert)))
 	return newServer(ln.Addr().String(), func() { srv.Close() }), nil
 }
 

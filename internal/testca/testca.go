@@ -67,6 +67,10 @@ type Options struct {
 	IssuingURL string
 	// NoSKI leaves out the subject key identifier.
 	NoSKI bool
+	// RawSubject, when set, is the subject's DER (an RDNSequence), in
+	// place of CN and Org: names with DC= parts, multi-valued RDNs, odd
+	// string types.
+	RawSubject []byte
 	// Seed, when set, derives the key (RSA, RSABits or 2048) and the serial
 	// number from it, so that the same options give the same certificate
 	// bytes on every run (the demo lab and its golden test). RSA PKCS #1
@@ -146,6 +150,7 @@ func New(o Options, issuer *Cert) *Cert {
 		BasicConstraintsValid: true,
 		IsCA:                  o.IsCA,
 		SignatureAlgorithm:    o.SigAlg,
+		RawSubject:            o.RawSubject,
 	}
 	if o.Org != "" {
 		tpl.Subject.Organization = []string{o.Org}
