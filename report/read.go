@@ -9,12 +9,18 @@ import (
 	"regexp"
 )
 
-var documentStart = regexp.MustCompile(`^\s*\{\s*"(store|targets|summary|discovery)"\s*:`)
+var documentStart = regexp.MustCompile(`^\s*\{\s*"(run|store|targets|summary|discovery)"\s*:`)
 
 // Read reads a saved scan report, "--format json" (one document) or
 // "--format jsonl" (one target per line), and calls fn for every target as
 // it is decoded, so a large report is never held in memory whole.
 func Read(r io.Reader, name string, fn func(*Target) error) error {
+	return read(r, name, fn, nil)
+}
+
+// read is Read, also keeping the run, store and summary of a document in
+// doc when doc is not nil.
+func read(r io.Reader, name string, fn func(*Target) error, doc *Document) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(256)
 	dec := json.NewDecoder(br)
@@ -90,6 +96,20 @@ func Read(r io.Reader, name string, fn func(*Target) error) error {
 				if err := object(false); err != nil {
 					return err
 				}
+			case doc != nil && (key == "run" || key == "store" || key == "summary"):
+				var err error
+				switch key {
+				case "run":
+					err = dec.Decode(&doc.Run)
+				case "store":
+					err = dec.Decode(&doc.Store)
+				default:
+					err = dec.Decode(&doc.Summary)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %q: %v", name, key, err)
+				}
+				doc.Store.restore()
 			default:
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
