@@ -576,3 +576,294 @@ func TestCSVFormulaInjection(t *testing.T) {
 func certutilIdentity(s string) certutil.Identity {
 	return certutil.Identity{Subject: s, Issuer: s, SHA1: s, NotAfter: s}
 }
+
+// diffLab serves names on fixed loopback ports, so that a server can be
+// given another certificate between two scans of the same targets.
+type diffLab struct {
+	t       *testing.T
+	dir     string
+	dns     *lab.DNS
+	ports   map[string]int
+	servers map[string]*lab.Server
+	roots   string
+}
+
+func newDiffLab(t *testing.T, roots ...*x509.Certificate) *diffLab {
+	l := &diffLab{t: t, dir: t.TempDir(), dns: lab.NewDNS(), ports: map[string]int{}, servers: map[string]*lab.Server{}}
+	t.Cleanup(l.dns.Close)
+	l.roots = filepath.Join(l.dir, "roots.pem")
+	if err := os.WriteFile(l.roots, testca.PEM(roots...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// set (re)starts the server for name with leaf and chain.
+func (l *diffLab) set(name string, leaf *testca.Cert, chain ...*x509.Certificate) {
+	l.setAt(name, "127.0.0.1", leaf, chain...)
+}
+
+// setAt (re)starts the server for name at one of its addresses.
+func (l *diffLab) setAt(name, addr string, leaf *testca.Cert, chain ...*x509.Certificate) {
+	key := name + " " + addr
+	if s := l.servers[key]; s != nil {
+		s.Close()
+	}
+	port, ok := l.ports[name]
+	if !ok {
+		port = lab.FreePort()
+		l.ports[name] = port
+	}
+	if l.servers[key] == nil {
+		l.dns.A(name, addr)
+	}
+	s, err := lab.TLSAt(addr+":"+strconv.Itoa(port), testca.TLSCert(leaf, chain...), lab.TLSOptions{})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(s.Close)
+	l.servers[key] = s
+}
+
+// scan scans names at now into the JSON report file and returns its path.
+func (l *diffLab) scan(file string, now time.Time, names ...string) string {
+	l.t.Helper()
+	var lines []string
+	for _, n := range names {
+		port, ok := l.ports[n]
+		if !ok {
+			port = 443 // a name that is not served: not in DNS either
+		}
+		lines = append(lines, fmt.Sprintf("ews %s:%d", n, port))
+	}
+	targets := filepath.Join(l.dir, file+".targets")
+	os.WriteFile(targets, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	out := filepath.Join(l.dir, file)
+	code, _, stderr := run(l.t, "scan", "-f", targets, "--dns", l.dns.Addr, "--roots", l.roots, "--no-aia", "--no-lync-assumption",
+		"--timeout", "5s", "--now", now.Format(time.RFC3339), "--format", "json", "--out", out)
+	if code == 2 {
+		l.t.Fatalf("scan: %s", stderr)
+	}
+	return out
+}
+
+// diffRun runs trustgap diff in each format and returns the exit code, the
+// text and the JSON comparison; every format exits the same.
+func diffRun(t *testing.T, old, cur string) (int, string, report.DiffReport) {
+	t.Helper()
+	code, text, stderr := run(t, "diff", old, cur)
+	if code == 2 {
+		t.Fatalf("diff: %s", stderr)
+	}
+	jcode, js, _ := run(t, "diff", old, cur, "--format", "json")
+	var d report.DiffReport
+	if err := json.Unmarshal([]byte(js), &d); err != nil {
+		t.Fatalf("diff --format json: %v\n%s", err, js)
+	}
+	hcode, html, _ := run(t, "diff", old, cur, "--format", "html")
+	if jcode != code || hcode != code {
+		t.Errorf("exit codes differ by format: text %d, json %d, html %d", code, jcode, hcode)
+	}
+	if !strings.Contains(html, `<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;`) || !strings.Contains(html, "script-src &#39;none&#39;") || strings.Contains(html, "<script") {
+		t.Errorf("the diff page has no CSP or has a script")
+	}
+	return code, text, d
+}
+
+// kinds lists a comparison's changes as "target kind[!]" (! when worse).
+func kinds(d report.DiffReport) []string {
+	var out []string
+	for _, td := range d.Targets {
+		host := strings.SplitN(td.Target, ":", 2)[0]
+		for _, c := range td.Changes {
+			k := host + " " + c.Kind
+			if c.Worse {
+				k += "!"
+			}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TestDiff scans servers twice, changing them in between as admins and
+// CAs do, and compares the reports: each change is named, and diff exits 1
+// exactly when something got worse.
+func TestDiff(t *testing.T) {
+	corp, contoso, fabrikam := newPKI("Corp"), newPKI("Contoso"), newPKI("Fabrikam")
+	at := testca.Epoch
+	days := func(n int) time.Time { return at.Add(time.Duration(n) * 24 * time.Hour) }
+	leaf := func(name string, p pki, notAfter time.Time, key *testca.Cert) *testca.Cert {
+		return leafFor(name, p.inter, func(o *testca.Options) {
+			o.NotAfter = notAfter
+			if key != nil {
+				o.Key = key.Key
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name      string
+		old, cur  func(l *diffLab)
+		oldNames  []string
+		curNames  []string
+		curAt     time.Time
+		want      []string
+		wantText  []string
+		wantExit  int
+		wantCount report.DiffSummary
+	}{{
+		name: "renewed with the same key",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(200), renewKey), corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(600), renewKey), corp.inter.Cert)
+		},
+		want:     []string{"mail.contoso.test leaf-renewed"},
+		wantText: []string{"server certificate renewed with the same key: \"CN=mail.contoso.test\""},
+		wantExit: 0,
+	}, {
+		name: "re-keyed",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(200), nil), corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(600), nil), corp.inter.Cert)
+		},
+		want:     []string{"mail.contoso.test leaf-rekeyed"},
+		wantText: []string{"server certificate replaced, with a new key"},
+		wantExit: 0,
+	}, {
+		name: "a CA switch, both CAs trusted",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", contoso, days(400), nil), contoso.inter.Cert)
+		},
+		want:     []string{"mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!"},
+		wantText: []string{"WORSE    ews mail.contoso.test", "! CA CHANGED: the chain now ends at root \"CN=Contoso Root CA\"", "issuer changed: \"CN=Corp Issuing CA\" -> \"CN=Contoso Issuing CA\""},
+		wantExit: 1,
+	}, {
+		name: "a new failure: the intermediate no longer sent",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil))
+		},
+		want:     []string{"mail.contoso.test verdict!", "mail.contoso.test trusted!", "mail.contoso.test leaf-rekeyed", "mail.contoso.test root!", "mail.contoso.test finding-added!"},
+		wantText: []string{"! verdict OK -> FAIL", "! new error incomplete-chain"},
+		wantExit: 1,
+	}, {
+		name: "a fixed failure: a root clients have",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", fabrikam, days(400), nil), fabrikam.inter.Cert, fabrikam.root.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
+		},
+		want:     []string{"mail.contoso.test verdict", "mail.contoso.test trusted", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!", "mail.contoso.test finding-resolved", "mail.contoso.test finding-resolved"},
+		wantText: []string{"verdict FAIL -> OK", "resolved error untrusted-root", "resolved info root-presented"},
+		// The fix is a change of CA, which diff flags whatever its
+		// direction.
+		wantExit: 1,
+	}, {
+		name: "a fixed failure: the intermediate sent again",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), renewKey))
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), renewKey), corp.inter.Cert)
+		},
+		want:     []string{"mail.contoso.test verdict", "mail.contoso.test trusted", "mail.contoso.test leaf-renewed", "mail.contoso.test root", "mail.contoso.test finding-resolved"},
+		wantText: []string{"  verdict FAIL -> OK", "  resolved error incomplete-chain", "the chain now reaches root"},
+		wantExit: 0,
+	}, {
+		name: "the same certificate a week later, now within 90 days of expiry",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(95), renewKey), corp.inter.Cert)
+		},
+		curAt:    days(7),
+		want:     []string{"mail.contoso.test expiry!"},
+		wantText: []string{"! the server certificate now expires within 90 days"},
+		wantExit: 1,
+	}, {
+		name: "one of the servers behind a name changed",
+		old: func(l *diffLab) {
+			same := leaf("mail.contoso.test", corp, days(400), renewKey)
+			l.setAt("mail.contoso.test", "127.0.0.2", same, corp.inter.Cert)
+			l.setAt("mail.contoso.test", "127.0.0.3", same, corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			self := testca.New(testca.Options{CN: "EXCH02", DNSNames: []string{"mail.contoso.test"}, NotAfter: days(400)}, nil)
+			l.setAt("mail.contoso.test", "127.0.0.3", self)
+		},
+		want: []string{"mail.contoso.test verdict!", "mail.contoso.test finding-added!", "mail.contoso.test verdict!",
+			"mail.contoso.test leaf-rekeyed", "mail.contoso.test root!"},
+		wantText: []string{"WORSE    ews mail.contoso.test:", ": OK -> FAIL", "! new error inconsistent-servers", "! 127.0.0.3:", ": verdict OK -> FAIL",
+			": CA CHANGED: the chain now ends at root \"CN=EXCH02\""},
+		wantExit: 1,
+	}, {
+		name: "targets added and removed",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), renewKey), corp.inter.Cert)
+			l.set("old.contoso.test", leaf("old.contoso.test", corp, days(400), nil), corp.inter.Cert)
+			l.set("new.contoso.test", leaf("new.contoso.test", corp, days(400), nil), corp.inter.Cert)
+		},
+		oldNames: []string{"mail.contoso.test", "old.contoso.test"},
+		curNames: []string{"new.contoso.test", "mail.contoso.test"},
+		want:     []string{"new.contoso.test added", "old.contoso.test removed"},
+		wantText: []string{"ADDED    ews new.contoso.test:", "REMOVED  ews old.contoso.test:"},
+		wantExit: 0,
+	}, {
+		name: "a failing target added",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), renewKey), corp.inter.Cert)
+		},
+		oldNames: []string{"mail.contoso.test"},
+		curNames: []string{"mail.contoso.test", "gone.contoso.test"},
+		want:     []string{"gone.contoso.test added!"},
+		wantText: []string{"WORSE    ews gone.contoso.test:443: UNREACHABLE", "new target, UNREACHABLE (dns-failure)"},
+		wantExit: 1,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newDiffLab(t, corp.root.Cert, contoso.root.Cert)
+			names := func(n []string) []string {
+				if n == nil {
+					return []string{"mail.contoso.test"}
+				}
+				return n
+			}
+			tc.old(l)
+			old := l.scan("old.json", at, names(tc.oldNames)...)
+			if tc.cur != nil {
+				tc.cur(l)
+			}
+			curAt := at
+			if !tc.curAt.IsZero() {
+				curAt = tc.curAt
+			}
+			cur := l.scan("new.json", curAt, names(tc.curNames)...)
+			code, text, d := diffRun(t, old, cur)
+			if code != tc.wantExit {
+				t.Errorf("exit %d, want %d:\n%s", code, tc.wantExit, text)
+			}
+			if got := kinds(d); !slices.Equal(got, tc.want) {
+				t.Errorf("changes %q, want %q:\n%s", got, tc.want, text)
+			}
+			for _, w := range tc.wantText {
+				if !strings.Contains(text, w) {
+					t.Errorf("the text lacks %q:\n%s", w, text)
+				}
+			}
+			// The same report twice: nothing changed, exit 0.
+			if code, text, d := diffRun(t, cur, cur); code != 0 || len(d.Targets) != 0 || !strings.Contains(text, "0 changed") {
+				t.Errorf("a report against itself: exit %d:\n%s", code, text)
+			}
+		})
+	}
+}
+
+// renewKey is a leaf whose key renewed certificates reuse.
+var renewKey = leafFor("renew.contoso.test", newPKI("Key").inter, nil)
