@@ -127,6 +127,18 @@ type htmlPage struct {
 	Legend   []htmlLegend
 	Bundle   *Bundle
 	Verdicts []htmlCount
+	// CAs are the roots and intermediates of every chain, each once.
+	CAs []*htmlCA
+}
+
+// htmlCA is a CA certificate of the report's chains, with the number of
+// targets whose chain it is in.
+type htmlCA struct {
+	Cert      *htmlCert
+	Kind      string // root or intermediate
+	Trust     string
+	TrustWord string
+	Targets   int
 }
 
 type htmlStore struct {
@@ -182,6 +194,8 @@ type htmlTarget struct {
 }
 
 type htmlCert struct {
+	// ID is the page anchor of a CA certificate ("ca-<sha1>").
+	ID                                                       string
 	Name, Subject, Issuer, SHA1, SHA256, NotBefore, NotAfter string
 	Source, Note, Serial, Key, Signature, Names, Usage, AIA  string
 }
@@ -227,10 +241,29 @@ func newPage(targets []*Target, s *Summary, opts Options) *htmlPage {
 	p.Verdicts = []htmlCount{{"OK", "ok", v.OK}, {"WARN", "warn", v.Warn}, {"FAIL", "fail", v.Fail}, {"UNREACHABLE", "unreachable", v.Unreachable}}
 	ids := make([]string, len(targets))
 	codes := map[string]*htmlCode{}
+	cas := map[string]*htmlCA{}
 	for i, tr := range targets {
 		ids[i] = fmt.Sprintf("t%d", i+1)
 		ht := newHTMLTarget(tr, ids[i], i, at, haveTime)
 		p.Targets = append(p.Targets, ht)
+		for j, hc := range ht.Chain {
+			if j == 0 || hc.ID == "" {
+				continue
+			}
+			ca := cas[hc.ID]
+			if ca == nil {
+				ca = &htmlCA{Cert: hc, Kind: "intermediate", Trust: TrustUntrusted}
+				if j == len(ht.Chain)-1 && tr.Root != nil {
+					ca.Kind, ca.Trust = "root", rootTrust(tr)
+				} else if tr.Root != nil {
+					ca.Trust = rootTrust(tr)
+				}
+				ca.TrustWord = trustStyles[ca.Trust].Word
+				cas[hc.ID] = ca
+				p.CAs = append(p.CAs, ca)
+			}
+			ca.Targets++
+		}
 		for _, code := range Codes(tr.Findings) {
 			hc := codes[code]
 			if hc == nil {
@@ -298,6 +331,8 @@ func newHTMLTarget(tr *Target, id string, i int, at time.Time, haveTime bool) *h
 	switch {
 	case !tr.Reached():
 		ht.Trusted = "no (unreachable)"
+	case tr.Trusted && ht.Trust == TrustLync:
+		ht.Trusted = "yes, Lync only"
 	case tr.Trusted:
 		ht.Trusted = "yes"
 	default:
@@ -310,6 +345,9 @@ func newHTMLTarget(tr *Target, id string, i int, at time.Time, haveTime bool) *h
 	for j := range tr.Chain {
 		c := &tr.Chain[j]
 		hc := newHTMLCert(n, c)
+		if j > 0 {
+			hc.ID = "ca-" + anchorSafe(c.SHA1)
+		}
 		switch {
 		case c.Source != SourceServer:
 			hc.Note = "from " + safe(string(c.Source))
@@ -398,6 +436,16 @@ func newHTMLCert(n certNamer, c *Cert) *htmlCert {
 	return &htmlCert{Name: n.cert(c), Subject: safe(c.Subject), Issuer: safe(c.Issuer), SHA1: thumb(c.SHA1), SHA256: safe(strings.ToUpper(c.SHA256)),
 		NotBefore: safe(c.NotBefore), NotAfter: safe(c.NotAfter), Source: safe(string(c.Source)), Serial: safe(d.Serial), Key: key,
 		Signature: safe(d.SignatureAlgorithm), Names: list(names), Usage: list(usage), AIA: list(aia)}
+}
+
+// anchorSafe keeps what may be in a page anchor: hex digits and letters.
+func anchorSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 func verdictClass(v chain.Verdict) string {

@@ -71,16 +71,19 @@ error.`,
 // ReadReports reads every report named (- for standard input, at most
 // once) and merges them.
 func ReadReports(io *cmdutil.IOStreams, names []string) (*report.Document, error) {
+	stdin := 0
+	for _, name := range names {
+		if name == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, cmdutil.FlagErrorf("--from - (standard input) given twice")
+	}
 	var docs []*report.Document
-	stdin := false
 	for _, name := range names {
 		in, label := io.In, "stdin"
-		if name == "-" {
-			if stdin {
-				return nil, cmdutil.FlagErrorf("--from - (standard input) given twice")
-			}
-			stdin = true
-		} else {
+		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
 				return nil, &cmdutil.HintError{Err: fmt.Errorf("cannot read report: %w", err), Hint: "save one with trustgap scan --format json --out FILE"}

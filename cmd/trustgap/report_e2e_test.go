@@ -136,13 +136,19 @@ func TestReportFormatsFromOneScan(t *testing.T) {
 			t.Fatalf("scan --format %s exited %d, want 1: %s", f, code, stderr)
 		}
 	}
+	// Text with -v: every address (one unreachable, two behind mail), the
+	// chain as sent and each certificate.
+	if code, _, stderr := run(t, append([]string{"scan", "-v", "--out", out("scan.text")}, args...)...); code != 1 {
+		t.Fatalf("scan -v exited %d: %s", code, stderr)
+	}
 	for _, f := range []string{"html", "csv", "text", "json"} {
-		code, stdout, stderr := run(t, "report", "--from", out("scan.json"), "--format", f)
+		a := []string{"report", "--from", out("scan.json"), "--format", f}
+		if f == "text" {
+			a = append(a, "-v")
+		}
+		code, stdout, stderr := run(t, a...)
 		if code != 1 {
 			t.Fatalf("report --format %s exited %d, want 1 as the scan did: %s", f, code, stderr)
-		}
-		if f == "text" {
-			continue
 		}
 		scan, err := os.ReadFile(out("scan." + f))
 		if err != nil {
@@ -867,3 +873,41 @@ func TestDiff(t *testing.T) {
 
 // renewKey is a leaf whose key renewed certificates reuse.
 var renewKey = leafFor("renew.contoso.test", newPKI("Key").inter, nil)
+
+// TestDemoPageInChromium loads the page "trustgap demo" writes in headless
+// Chromium: it loads clean under its CSP, its script runs, and the graph
+// shows Exchange on other roots than Lync. With -update it also takes the
+// README's screenshot (docs/report-demo.png).
+func TestDemoPageInChromium(t *testing.T) {
+	b := testtool.StartBrowser(t)
+	dir := t.TempDir()
+	ios, _, _, errOut := cmdutil.Test()
+	f := &cmdutil.Factory{IO: ios, Now: func() time.Time { return testca.Epoch }, Version: "dev"}
+	if code := cmd.Run(context.Background(), f, []string{"demo", "--bundle", filepath.Join(dir, "bundle")}); code != 1 {
+		t.Fatalf("demo exited %d: %s", code, errOut)
+	}
+	page := filepath.Join(dir, "trustgap-demo-report.html")
+	p := b.Open("file://"+page, 1200, 1100)
+	if msgs := p.Messages(); len(msgs) > 0 {
+		t.Errorf("the page logged: %v", msgs)
+	}
+	var got struct {
+		Controls bool
+		Roots    []string
+		Servers  []string
+	}
+	p.MustEval(`({Controls: !document.getElementById('controls').hidden,
+		Roots: Array.from(document.querySelectorAll('#topology g.node[data-kind=root]')).map(g => g.dataset.trust + ' ' + g.querySelector('text').textContent),
+		Servers: Array.from(document.querySelectorAll('#topology g.node[data-kind=server]')).map(g => g.dataset.trust + ' ' + g.querySelector('text').textContent)})`, &got)
+	wantRoots := []string{"lync CN=Contoso Root CA,O=Contoso", "untrusted CN=Fabrikam Root CA,O=Fabrikam", "untrusted CN=EXCH02"}
+	wantServers := []string{"lync lync lyncpool.contoso.test", "lync autodiscover autodiscover.contoso.test", "untrusted ews mail.contoso.test", "untrusted ews exch02.contoso.test"}
+	if !got.Controls || !slices.Equal(got.Roots, wantRoots) || !slices.Equal(got.Servers, wantServers) {
+		t.Errorf("the demo's page: %+v, want roots %q and servers %q", got, wantRoots, wantServers)
+	}
+	if *update {
+		shot := filepath.Join("..", "..", "docs", "report-demo.png")
+		if err := os.WriteFile(shot, p.Screenshot(false), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

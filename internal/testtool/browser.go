@@ -299,13 +299,13 @@ func (p *Page) MustEval(expr string, out any) {
 	}
 }
 
-// Screenshot returns a PNG of the whole page, as wide as the tab.
-func (p *Page) Screenshot() []byte {
+// Screenshot returns a PNG of the tab, or of the whole page when full.
+func (p *Page) Screenshot(full bool) []byte {
 	p.b.t.Helper()
 	var res struct {
 		Data string `json:"data"`
 	}
-	if err := p.b.call(p.session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true}, &res); err != nil {
+	if err := p.b.call(p.session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": full}, &res); err != nil {
 		p.b.t.Fatal(err)
 	}
 	png, err := base64.StdEncoding.DecodeString(res.Data)
