@@ -369,6 +369,21 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Errorf("filtered on FAIL: %v, want %v", shown, fails)
 	}
 
+	// It prints: no controls, every details element opened.
+	p.EmulateMedia("print")
+	var printed struct {
+		Controls string
+		Closed   int
+		Details  int
+	}
+	p.MustEval(`(() => { window.dispatchEvent(new Event('beforeprint'));
+		return {Controls: getComputedStyle(document.getElementById('controls')).display,
+			Closed: document.querySelectorAll('details:not([open])').length, Details: document.querySelectorAll('details').length} })()`, &printed)
+	if printed.Controls != "none" || printed.Closed != 0 || printed.Details == 0 {
+		t.Errorf("printing: %+v, want no controls and every details element open", printed)
+	}
+	p.EmulateMedia("screen")
+
 	// Hostile strings are text: no script ran, no element was made of
 	// them, and the RTL override shows escaped.
 	var state struct {

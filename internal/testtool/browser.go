@@ -315,6 +315,14 @@ func (p *Page) Screenshot(full bool) []byte {
 	return png
 }
 
+// EmulateMedia renders the page for a CSS media type ("print", "screen").
+func (p *Page) EmulateMedia(media string) {
+	p.b.t.Helper()
+	if err := p.b.call(p.session, "Emulation.setEmulatedMedia", map[string]any{"media": media}, nil); err != nil {
+		p.b.t.Fatal(err)
+	}
+}
+
 // Requests lists the URLs the page requested, itself included.
 func (p *Page) Requests() []string {
 	var urls []string
