@@ -129,6 +129,8 @@ type htmlPage struct {
 	Verdicts []htmlCount
 	// CAs are the roots and intermediates of every chain, each once.
 	CAs []*htmlCA
+	// NothingToDeploy: --bundle was given, but no bundle was needed.
+	NothingToDeploy bool
 }
 
 // htmlCA is a CA certificate of the report's chains, with the number of
@@ -298,8 +300,11 @@ func newPage(targets []*Target, s *Summary, opts Options) *htmlPage {
 	for _, t := range []string{TrustStore, TrustLync, TrustUntrusted, TrustUnreachable} {
 		p.Legend = append(p.Legend, htmlLegend{Trust: t, Style: trustStyles[t], Text: legendText[t]})
 	}
-	if b := opts.Bundle; b != nil {
+	switch b := opts.Bundle; {
+	case b != nil && b.Dir != "":
 		p.Bundle = safeBundle(b)
+	case b != nil:
+		p.NothingToDeploy = true // a bundle was asked for, and none written
 	}
 	return p
 }

@@ -166,3 +166,32 @@ func FuzzRender(f *testing.F) {
 		report.WriteDiffHTML(io.Discard, d)
 	})
 }
+
+// TestHTMLBundle: the bundle written is listed; one asked for but not
+// needed is said so; none asked for, no section.
+func TestHTMLBundle(t *testing.T) {
+	doc := hostileDoc(t)
+	b := &report.Bundle{Dir: "trust-bundle", Files: []report.BundleFile{{Name: "roots.p7b", Size: 10, SHA256: "ab"}},
+		Certs: []report.BundleCert{{Store: "Root", Subject: "CN=Contoso Root CA", SHA1: "0a1b", LyncAssumedOnly: true, Targets: []string{"lync pool.test"}}}}
+	for _, tc := range []struct {
+		b    *report.Bundle
+		want []string
+		not  []string
+	}{
+		{b, []string{"Written to <code>trust-bundle</code>", "<code>roots.p7b</code>", "Trusted Root Certification Authorities", "0A1B", "only because of the Lync assumption"}, []string{"None was written"}},
+		{&report.Bundle{}, []string{"None was written: no untrusted root or missing intermediate to deploy."}, []string{"Written to"}},
+		{nil, nil, []string{"bundle-heading"}},
+	} {
+		page := renderHTML(t, doc, report.Options{Bundle: tc.b})
+		for _, w := range tc.want {
+			if !strings.Contains(page, w) {
+				t.Errorf("bundle %+v: the page lacks %q", tc.b, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(page, w) {
+				t.Errorf("bundle %+v: the page has %q", tc.b, w)
+			}
+		}
+	}
+}

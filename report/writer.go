@@ -50,8 +50,9 @@ type Options struct {
 	// object of a JSON document, the page's footer in HTML. Nil: neither.
 	Run *Run
 	// Bundle is the remediation bundle written with the report, which
-	// the HTML page lists. Nil: none was written. The HTML writer reads
-	// it when it is closed, so it may be filled in until then.
+	// the HTML page lists. Nil: none was asked for; empty (no Dir): none
+	// was needed. The HTML writer reads it when it is closed, so it may
+	// be filled in until then.
 	Bundle *Bundle
 	// Sources names the saved reports an HTML page was rendered from
 	// (report --from); empty for a scan.
