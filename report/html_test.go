@@ -151,18 +151,28 @@ func FuzzRender(f *testing.F) {
 	f.Add(`{"run":{"time":"2026-01-01T00:00:00Z","version":"x"},"store":{"sources":[{"source":"s"}],"warnings":["w"]},"targets":[{"role":"ews","target":"a","host":"a","port":443,"address":"1:1","verdict":"fail","tls_version":"TLS 1.3","chain":[{"subject":"CN=a","issuer":"CN=b","sha1":"01","not_after":"2027-01-01T00:00:00Z","der":"AAAA"},{"subject":"CN=b","sha1":"02","ca":true}],"root":null,"presented":[{"sha1":"03","subject":"O=x\\"}],"addresses":[{"address":"1:1","chain":["01","02"]},{"address":"1:2","chain":["04"],"verdict":"ok"}],"other_certs":[{"sha1":"04","self_signed":true}],"findings":[{"code":"incomplete-chain","severity":"error"},{"code":"lync-root-assumed","severity":"info"}]}],"summary":{}}`)
 	f.Add(`{"role":"lync","target":"b","chain":[{"sha1":"aa","self_signed":true}],"root":{"sha1":"aa","in_store":true,"public":true},"trusted":true,"protocols":[{"version":"TLS 1.0","accepted":null,"error":"x"}]}`)
 	f.Add(`{"targets":[{"target":"x","verdict":"zzz","addresses":[{"address":"a"},{"address":"b","tls_version":"t"}]}]}`)
+	f.Add(`{"targets":[{"target":"x\u001b[2J","role":"\r","verdict":"\u001b[31m","address":"\u0007","tls_version":"\u202e","findings":[{"code":"\u001b]0;x\u0007","severity":"\u2028"}]}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		doc, err := report.ReadDocument(strings.NewReader(s), "f")
 		if err != nil {
 			return
 		}
 		for _, format := range []report.Format{report.FormatText, report.FormatJSON, report.FormatHTML, report.FormatCSV} {
-			if _, err := report.Render(io.Discard, doc, report.Options{Format: format, Verbose: true}); err != nil {
+			var out bytes.Buffer
+			if _, err := report.Render(&out, doc, report.Options{Format: format, Verbose: true}); err != nil {
 				t.Fatalf("%s: %v", format, err)
+			}
+			// Text reaches terminals: nothing a terminal acts on.
+			if format == report.FormatText && strings.ContainsAny(out.String(), "\x1b\r\x07\u202e\u2028") {
+				t.Fatalf("text holds control characters: %q", out.String())
 			}
 		}
 		d := report.Diff(doc, &report.Document{Targets: doc.Targets[len(doc.Targets)/2:]}, time.Unix(0, 0))
-		report.WriteDiffText(io.Discard, d)
+		var text bytes.Buffer
+		report.WriteDiffText(&text, d)
+		if strings.ContainsAny(text.String(), "\x1b\r\x07\u202e\u2028") {
+			t.Fatalf("diff text holds control characters: %q", text.String())
+		}
 		report.WriteDiffHTML(io.Discard, d)
 	})
 }

@@ -249,7 +249,7 @@ func (t *textWriter) put(tr *Target, names map[string]string) error {
 	n := certNamer{known: names, tr: tr}
 	w := t.w
 	v := tr.Verdict
-	fmt.Fprintf(w, "%s  %s %s", t.paint(verdictColour(v), fmt.Sprintf("%-11s", strings.ToUpper(string(v)))), t.paint(ansiBold, safe(string(tr.Role))), safe(tr.Target))
+	fmt.Fprintf(w, "%s  %s %s", t.paint(verdictColour(v), fmt.Sprintf("%-11s", strings.ToUpper(safe(string(v))))), t.paint(ansiBold, safe(string(tr.Role))), safe(tr.Target))
 	if tr.Address != "" {
 		fmt.Fprintf(w, " (%s)", safe(tr.Address))
 	}
@@ -501,7 +501,7 @@ func (t *textWriter) Close() error {
 		sort.Strings(codes)
 		var parts []string
 		for _, c := range codes {
-			parts = append(parts, fmt.Sprintf("%s %d", c, s.Codes[c]))
+			parts = append(parts, fmt.Sprintf("%s %d", safe(c), s.Codes[c]))
 		}
 		fmt.Fprintf(t.w, "findings: %s\n", strings.Join(parts, ", "))
 	}
