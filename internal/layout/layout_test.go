@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"target":            {},
 	"internal/certutil": {},
 	"internal/winfmt":   {},
+	"internal/winreg":   {},
 	"internal/certfile": {"internal/certutil", "internal/winfmt"},
 	"network":           {"finding", "target", "internal/certfile"},
 	"chain":             {"finding", "target", "internal/certutil"},
