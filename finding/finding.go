@@ -61,6 +61,9 @@ const (
 	CodeWeakKey          = "weak-key"
 	CodeDifferentCA      = "different-ca"
 	CodeLyncRootAssumed  = "lync-root-assumed"
+	// CodeCTLRestricted is a root trusted only through Microsoft's root
+	// program whose authroot.stl entry refuses this chain.
+	CodeCTLRestricted = "ctl-restricted"
 )
 
 // The discover codes: what the clients' lookups can be found to do.
@@ -93,7 +96,7 @@ var All = map[string][]string{
 		CodeDNSFailure, CodeConnectFailure, CodeTimeout, CodeHandshakeFailure,
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
-		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed,
+		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed, CodeCTLRestricted,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,

@@ -10,6 +10,7 @@ package scanner
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ type Scanner struct {
 	Now time.Time
 	// Concurrency bounds the connections in flight; zero means 64.
 	Concurrency int
+	// RootRule, when set, may refuse a store root for a chain (see
+	// chain.Judge.RootRule); nil refuses none.
+	RootRule func(root, leaf *x509.Certificate, now time.Time) string
 }
 
 // windowFactor bounds how far ahead of the oldest unwritten target the
@@ -79,6 +83,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	j := chain.NewJudge(s.Store, lync, now)
+	j.RootRule = s.RootRule
 	for _, r := range lyncRes {
 		j.Apply(r)
 	}

@@ -178,9 +178,9 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		io.Warnf("%s", w)
 	}
 	if err != nil {
-		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
+		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, authroot:AUTHROOT.STL+ROOTS.SST, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
-	sc := &scanner.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency}
+	sc := &scanner.Scanner{Dialer: d, Store: chain.NewCertSet(store.Certificates()...), Now: at, Concurrency: o.Concurrency, RootRule: store.RootRule()}
 	if !o.NoAIA {
 		sc.AIA = network.NewAIA(d)
 	}
