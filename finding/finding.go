@@ -77,6 +77,18 @@ const (
 	CodeTrustModelData   = "trust-model-data"
 )
 
+// The client codes: what a user's machine can be found to say about its
+// Outlook profiles, Lync and its trust (trustgap client). trust-model-data
+// is shared with discover.
+const (
+	CodeNoDefaultProfile    = "no-default-profile"
+	CodeDefaultNotExchange  = "default-profile-not-exchange"
+	CodeDefaultOtherMailbox = "default-profile-other-mailbox"
+	CodeSeveralProfiles     = "several-profiles"
+	CodeSMTPSIPDiffer       = "smtp-sip-domain-differ"
+	CodeOSDisagrees         = "os-disagrees"
+)
+
 // The roots audit codes: what a Windows Root store can be found to hold.
 const (
 	CodeNonSelfSigned   = "non-self-signed-root"
@@ -102,6 +114,10 @@ var All = map[string][]string{
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
 		CodeNoLyncDiscover, CodeSRVOutsideDomain, CodeTrustModelData,
 	},
+	"client": {
+		CodeNoDefaultProfile, CodeDefaultNotExchange, CodeDefaultOtherMailbox,
+		CodeSeveralProfiles, CodeSMTPSIPDiffer, CodeTrustModelData, CodeOSDisagrees,
+	},
 	"roots audit": {
 		CodeNonSelfSigned, CodeIssuerListLarge, CodeTooManyRoots, CodeExpiredRoot,
 		CodeExpiringRoot, CodeDuplicateRoot, CodeWeakRootKey, CodeNotACA,
@@ -112,7 +128,7 @@ var All = map[string][]string{
 // types start with, for use inside a finding's message.
 func Text(err error) string {
 	msg := err.Error()
-	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: "} {
+	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: ", "client: "} {
 		if m, ok := strings.CutPrefix(msg, p); ok {
 			return m
 		}

@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/testca":   {},
 	"internal/testtool": {},
 	"internal/lab":      {"internal/testca"},
+	"client":            {"chain", "finding", "rootstore", "internal/certutil", "internal/winfmt", "internal/winreg"},
 }
 
 // cliOnly are the modules only cmd may import.
