@@ -25,7 +25,6 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -244,4 +243,19 @@ func clip(s string) string {
 	return b.String()
 }
 
-var errNoRegistry = errors.New("no registry data")
+// ExportKeys are the registry keys a client check reads: on Windows, live;
+// elsewhere, from "reg export" files of the same keys (the README gives the
+// commands, in this order).
+var ExportKeys = []string{
+	`HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Outlook`,
+	`HKEY_CURRENT_USER\Software\Microsoft\Office\15.0\Outlook`,
+	`HKEY_CURRENT_USER\Software\Microsoft\Windows NT\CurrentVersion\Windows Messaging Subsystem\Profiles`,
+	`HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Lync`,
+	`HKEY_CURRENT_USER\Software\Microsoft\Office\15.0\Lync`,
+	`HKEY_CURRENT_USER\Software\Microsoft\Communicator`,
+	`HKEY_CURRENT_USER\Software\Policies\Microsoft`,
+	`HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft`,
+	`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates`,
+	`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\EnterpriseCertificates`,
+	`HKEY_CURRENT_USER\Software\Microsoft\SystemCertificates`,
+}

@@ -44,7 +44,9 @@ func (b *reg) set(path, name string, typ winreg.Type, data []byte) *reg {
 	return b
 }
 
-func (b *reg) sz(path, name, v string) *reg { return b.set(path, name, winreg.SZ, winreg.EncodeUTF16(v)) }
+func (b *reg) sz(path, name, v string) *reg {
+	return b.set(path, name, winreg.SZ, winreg.EncodeUTF16(v))
+}
 func (b *reg) dword(path, name string, n uint32) *reg {
 	return b.set(path, name, winreg.DWord, binary.LittleEndian.AppendUint32(nil, n))
 }

@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"scanner":           {"chain", "network", "finding", "target", "internal/certutil"},
 	"rootstore":         {"finding", "internal/certfile", "internal/certutil", "internal/winfmt"},
 	"discover":          {"network", "target", "finding", "internal/certutil"},
-	"report":            {"chain", "rootstore", "discover", "finding", "target", "internal/certutil"},
+	"report":            {"chain", "rootstore", "discover", "client", "finding", "target", "internal/certutil"},
 	"remediate":         {"report", "finding", "target", "internal/certutil", "internal/winfmt"},
 	"internal/testca":   {},
 	"internal/testtool": {},
