@@ -13,8 +13,11 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/trustgap/trustgap/cmd"
+	"github.com/trustgap/trustgap/internal/certfile"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/lab"
 	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/internal/winfmt"
 )
 
 func TestMain(m *testing.M) {
@@ -32,6 +35,7 @@ func TestScripts(t *testing.T) {
 			"lab":   cmdLab,
 			"exit":  cmdExit,
 			"utf16": cmdUTF16,
+			"ctl":   cmdCTL,
 		},
 		Condition: haveCondition,
 		Setup: func(env *testscript.Env) error {
@@ -165,6 +169,34 @@ func cmdUTF16(ts *testscript.TestScript, neg bool, args []string) {
 		out = append(out, byte(u), byte(u>>8))
 	}
 	if err := os.WriteFile(ts.MkAbs(args[1]), out, 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// cmdCTL writes a certificate trust list (the shape of authroot.stl)
+// listing the certificates of a PEM file: "ctl OUT.stl CERTS.pem
+// [disabled]", where disabled gives every entry a disable date in the past.
+func cmdCTL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 || len(args) == 3 && args[2] != "disabled" {
+		ts.Fatalf("usage: ctl OUT.stl CERTS.pem [disabled]")
+	}
+	d, err := certfile.Decode([]byte(ts.ReadFile(args[1])))
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	c := &winfmt.CTL{ThisUpdate: time.Now().UTC().Truncate(time.Second)}
+	for _, e := range d.Entries {
+		ent := winfmt.CTLEntry{ID: certutil.Thumbprint(e.Cert), FriendlyName: e.Cert.Subject.CommonName}
+		if len(args) == 3 {
+			ent.DisabledAt = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		c.Entries = append(c.Entries, ent)
+	}
+	der, err := winfmt.EncodeCTL(c)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(ts.MkAbs(args[0]), der, 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
 }
