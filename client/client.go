@@ -27,6 +27,7 @@ package client
 import (
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 
@@ -161,23 +162,33 @@ func (r *Report) SMTPAddress() string {
 
 // MailDomain is the domain Autodiscover is asked about: the default
 // profile's SMTP domain, else the SIP domain (for most users they are the
-// same).
+// same). A domain that is not a DNS name is not used.
 func (r *Report) MailDomain() string {
-	if s := r.SMTPAddress(); s != "" {
-		return Domain(s)
+	if d := Domain(r.SMTPAddress()); validHost(d) {
+		return d
 	}
-	return r.SIPDomain()
+	if d := r.SIPDomain(); validHost(d) {
+		return d
+	}
+	return ""
 }
 
 // OfflineEWSHost is the Exchange host to judge TrustModelData against when
 // no discovery ran: the default profile's RPC/HTTP proxy (Outlook Anywhere)
 // host, else the mail domain.
 func (r *Report) OfflineEWSHost() string {
-	if a := r.defaultExchange(); a != nil && a.ProxyServer != "" {
+	if a := r.defaultExchange(); a != nil && validHost(strings.ToLower(a.ProxyServer)) {
 		return strings.ToLower(a.ProxyServer)
 	}
 	return r.MailDomain()
 }
+
+// hostRE is a DNS name of at least two labels (lower case).
+var hostRE = regexp.MustCompile(`^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)+$`)
+
+// validHost reports whether s, from the registry, is a DNS name trustgap
+// may look up and print.
+func validHost(s string) bool { return len(s) <= 253 && hostRE.MatchString(s) }
 
 // userRoot is the root of the user's hive in reg: HKEY_CURRENT_USER, or,
 // when an administrator exported HKEY_USERS\<SID> instead and only one
@@ -232,6 +243,12 @@ func clip(s string) string {
 	if r := []rune(s); len(r) > n {
 		s = string(r[:n]) + "..."
 	}
+	return esc(s)
+}
+
+// esc escapes the control characters of registry text (key paths in
+// warnings) before it reaches a terminal.
+func esc(s string) string {
 	var b strings.Builder
 	for _, c := range s {
 		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 {

@@ -140,7 +140,7 @@ func applies(versions []string, v string) bool {
 func (r *Report) CheckTrustModel(ewsHost string, ewsIsDomain bool) {
 	sip := r.SIPDomain()
 	ewsHost = strings.ToLower(strings.TrimSuffix(ewsHost, "."))
-	if sip == "" || ewsHost == "" || InDomain(ewsHost, sip) {
+	if sip == "" || !validHost(ewsHost) || InDomain(ewsHost, sip) {
 		return
 	}
 	vs := r.versionsFor()

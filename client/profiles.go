@@ -269,7 +269,7 @@ func (r *Report) judgeProfiles() {
 }
 
 func (r *Report) judgeDomains(ex *Account) {
-	smtp, sip := Domain(ex.SMTP), r.SIPDomain()
+	smtp, sip := clip(Domain(ex.SMTP)), r.SIPDomain()
 	if smtp == "" || sip == "" || smtp == sip {
 		return
 	}

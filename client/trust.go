@@ -150,7 +150,7 @@ func readStore(k *winreg.Key, store string, warn func(string)) []rootstore.Cert 
 	var out []rootstore.Cert
 	for i, sub := range k.Subkeys() {
 		if i == maxStoreCerts {
-			warn(fmt.Sprintf("%s: more than %d certificates; the rest are not read", k.Path(), maxStoreCerts))
+			warn(fmt.Sprintf("%s: more than %d certificates; the rest are not read", esc(k.Path()), maxStoreCerts))
 			break
 		}
 		v := sub.Value("Blob")
@@ -159,19 +159,19 @@ func readStore(k *winreg.Key, store string, warn func(string)) []rootstore.Cert 
 		}
 		der, err := winfmt.DecodeBlob(v.Data)
 		if err != nil {
-			warn(fmt.Sprintf("%s: Blob: %v: skipped", sub.Path(), err))
+			warn(fmt.Sprintf("%s: Blob: %v: skipped", esc(sub.Path()), err))
 			continue
 		}
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			warn(fmt.Sprintf("%s: %v: skipped", sub.Path(), err))
+			warn(fmt.Sprintf("%s: %v: skipped", esc(sub.Path()), err))
 			continue
 		}
 		if got := certutil.Thumbprint(c); !strings.EqualFold(got, sub.Name()) {
-			warn(fmt.Sprintf("%s: the key names thumbprint %s but the certificate's is %s; Windows ignores it: skipped", sub.Path(), clip(sub.Name()), got))
+			warn(fmt.Sprintf("%s: the key names thumbprint %s but the certificate's is %s; Windows ignores it: skipped", esc(sub.Path()), clip(sub.Name()), got))
 			continue
 		}
-		out = append(out, rootstore.Cert{Cert: c, Source: sub.Path(), Store: store})
+		out = append(out, rootstore.Cert{Cert: c, Source: esc(sub.Path()), Store: store})
 	}
 	return out
 }

@@ -126,7 +126,7 @@ func writeClientText(w *bufio.Writer, c *Client, opts Options) {
 		}
 		def := "no default profile"
 		if v == r.Outlook && r.DefaultProfile != "" {
-			def = fmt.Sprintf("default %q", safe(r.DefaultProfile))
+			def = `default "` + safe(r.DefaultProfile) + `"`
 		}
 		fmt.Fprintf(w, "\nOutlook %s profiles (%s, %s):\n", v, state, def)
 		for _, p := range r.Profiles {
