@@ -479,6 +479,13 @@ func TestStoreFromRegistryAndPolicies(t *testing.T) {
 		t.Errorf("auto update off: roots %s, excluded %+v", names(r), r.Store.Excluded)
 	}
 
+	// A --roots source whose roots the registry already gave is no error.
+	dup := filepath.Join(dir, "dup.pem")
+	os.WriteFile(dup, testca.PEM(lm.Cert), 0o644)
+	if r := mk().inspect(client.Options{Roots: []string{dup}}, winreg.V5); r.Store.Roots != 6 {
+		t.Errorf("duplicate --roots: %d roots", r.Store.Roots)
+	}
+
 	// A --roots source that cannot be read is an input error naming it.
 	_, err := client.Inspect(winreg.New(winreg.Limits{}), client.Options{Roots: []string{filepath.Join(dir, "none.sst")}})
 	var ie *client.InputError

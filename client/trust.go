@@ -242,12 +242,14 @@ func (r *Report) buildStore(reg *winreg.Registry, user string, roots []string) e
 			st.Excluded = append(st.Excluded, Excluded{Source: src, Why: why})
 			continue
 		}
-		err := s.Add(src)
-		st.Warnings = append(st.Warnings, s.Warnings...)
-		s.Warnings = nil
-		if err != nil {
+		// Read it on its own first: a source whose roots the registry
+		// already gave adds nothing, which is no error here.
+		if _, err := rootstore.Load(src); err != nil {
 			return &InputError{Err: fmt.Errorf("--roots: %w", err)}
 		}
+		_ = s.Add(src)
+		st.Warnings = append(st.Warnings, s.Warnings...)
+		s.Warnings = nil
 	}
 	st.Warnings = append(st.Warnings, s.Warnings...)
 	st.Sources = append(st.Sources, s.Sources...)

@@ -165,3 +165,16 @@ func TestAuthrootErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSameRootTwice: a root a Registry.pol names in its Root store and a PEM
+// file also gives is one root, not two (no store name means Root).
+func TestSameRootTwice(t *testing.T) {
+	dir := t.TempDir()
+	r := testca.Root("Twice")
+	pol := write(t, dir, "Registry.pol", testPol(certEntry("Root", r.Cert, tp(r.Cert))))
+	pem := write(t, dir, "r.pem", testca.PEM(r.Cert))
+	s, _ := rootstore.Load(pol, pem)
+	if len(s.Roots) != 1 {
+		t.Errorf("%d roots, want 1", len(s.Roots))
+	}
+}

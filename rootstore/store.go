@@ -201,7 +201,11 @@ func (s *Store) add(c Cert) {
 	if s.seen == nil {
 		s.seen = make(map[string]bool)
 	}
-	k := c.Store + "|" + string(c.Cert.Raw)
+	store := strings.ToLower(c.Store)
+	if store == "" {
+		store = "root" // no store name means Root
+	}
+	k := store + "|" + string(c.Cert.Raw)
 	if !c.program && (c.Store == "" || strings.EqualFold(c.Store, "Root")) {
 		if s.explicit == nil {
 			s.explicit = make(map[string]bool)
