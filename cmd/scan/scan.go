@@ -53,7 +53,7 @@ type Flags struct {
 func (o *Flags) Add(c *cobra.Command) {
 	fs := c.Flags()
 	o.Net.Add(fs)
-	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, or a file or directory (repeatable; default system)")
+	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, authroot:CTL+CERTS, or a file or directory (repeatable; default system)")
 	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
