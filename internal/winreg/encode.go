@@ -22,11 +22,12 @@ const (
 	Regedit4
 )
 
-// wrapAt is the column after which regedit continues hex data on the next
-// line: it writes "xx," and, past column 76, a backslash and a new line
-// indented by two spaces (so 22 bytes follow `"Blob"=hex:` and 25 fill each
-// continuation line).
-const wrapAt = 76
+// wrapAt is the column at which reg export continues hex data on the next
+// line: it writes "xx," and, once the line is 77 characters long or more, a
+// backslash and a new line indented by two spaces (so 22 bytes follow
+// `"Blob"=hex:` and 25 fill each continuation line). This is MAX_HEX_CHARS
+// of the reg.exe that ReactOS and Wine model on Windows'.
+const wrapAt = 77
 
 // Encode writes every key of r under the given paths (all keys when none is
 // given), subkeys sorted, as regedit exports them in format f, with CRLF line
@@ -75,8 +76,9 @@ func encodeKey(sb *strings.Builder, k *Key, f Format) {
 	}
 }
 
+// escape escapes a value name or string as reg export does.
 func escape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", `\r`, "\n", `\n`).Replace(s)
 }
 
 func encodeValue(sb *strings.Builder, v *Value, f Format) {

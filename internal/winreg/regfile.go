@@ -273,17 +273,30 @@ func (p *parser) valueName(t string) (string, string, error) {
 	return name, rest[1:], nil
 }
 
-// quoted reads a "..." string at the start of t (escapes \\ and \"; any other
-// backslash is kept) and returns it and the rest of t.
+// quoted reads a "..." string at the start of t and returns it and the rest
+// of t. Escapes are \\ and \", and \r and \n as reg export writes line breaks
+// (a literal backslash is always doubled, so these cannot be a path's);
+// any other backslash is kept.
 func quoted(t string) (string, string, error) {
 	var sb strings.Builder
 	for i := 1; i < len(t); i++ {
 		switch c := t[i]; c {
 		case '\\':
-			if i+1 < len(t) && (t[i+1] == '\\' || t[i+1] == '"') {
-				sb.WriteByte(t[i+1])
-				i++
-				continue
+			if i+1 < len(t) {
+				switch t[i+1] {
+				case '\\', '"':
+					sb.WriteByte(t[i+1])
+					i++
+					continue
+				case 'n':
+					sb.WriteByte('\n')
+					i++
+					continue
+				case 'r':
+					sb.WriteByte('\r')
+					i++
+					continue
+				}
 			}
 			sb.WriteByte(c)
 		case '"':

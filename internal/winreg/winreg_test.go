@@ -24,9 +24,10 @@ func utf16File(text string) []byte {
 	return b
 }
 
-// regeditSample is written the way regedit 10 exports (the wrapping of the
-// hex lines included: 22 bytes after `"Account Name"=hex:`... no, after
-// the name, then 25 per continuation line), by hand, not by Encode.
+// regeditSample is written by hand the way reg export writes (not by
+// Encode): hex data wrapped once a line reaches 77 characters, so 20 bytes
+// follow `"Account Name"=hex:` and continuation lines are indented by two
+// spaces.
 const regeditSample = `Windows Registry Editor Version 5.00
 
 [HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Outlook]
@@ -39,6 +40,7 @@ const regeditSample = `Windows Registry Editor Version 5.00
 "Service UID"=hex:9e,2b,41,87,2c,56,6f,4a,a2,7a,a0,6c,3a,66,95,3f
 "clsid"="{ED475418-B0D6-11D2-8C3B-00104B2A6676}"
 "Flags"=dword:0000000a
+"Note"="two\r\nlines"
 "Path"=hex(2):25,00,55,00,53,00,45,00,52,00,50,00,52,00,4f,00,46,00,49,00,4c,\
   00,45,00,25,00,00,00
 "List"=hex(7):61,00,00,00,62,00,00,00,00,00
@@ -68,6 +70,9 @@ func TestParseRegeditExport(t *testing.T) {
 	v := acct.Value("Account Name")
 	if v.Type != Binary || UTF16(v.Data) != "alice@contoso.com" {
 		t.Errorf("Account Name = %s %q", v.Type, UTF16(v.Data))
+	}
+	if s, _ := acct.Value("Note").String(); s != "two\r\nlines" {
+		t.Errorf("Note = %q: \\r\\n escapes, as reg export writes line breaks", s)
 	}
 	if n, err := acct.Value("Flags").Uint32(); err != nil || n != 10 {
 		t.Errorf("Flags = %d, %v", n, err)
@@ -166,7 +171,7 @@ func TestEncodeWrapsLikeRegedit(t *testing.T) {
 			break
 		}
 	}
-	// regedit: 22 bytes on the first line after `"Blob"=hex:`, 25 on each
+	// reg export: 22 bytes on the first line after `"Blob"=hex:`, 25 on each
 	// continuation line, each wrapped line 78 characters with its backslash.
 	if got := strings.Count(blob[0], ","); got != 22 {
 		t.Errorf("first Blob line holds %d bytes, want 22: %q", got, blob[0])
@@ -182,6 +187,26 @@ func TestEncodeWrapsLikeRegedit(t *testing.T) {
 		if !strings.Contains(text, want+"\r\n") {
 			t.Errorf("export lacks the line %s", want)
 		}
+	}
+}
+
+// TestEncodeMatchesHandWritten: Encode writes the hand-written sample's
+// wrapped value exactly.
+func TestEncodeMatchesHandWritten(t *testing.T) {
+	r := New(Limits{})
+	if err := r.Parse("sample.reg", utf16File(regeditSample)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Encode(&buf, r, V5, `HKCU\Software\Microsoft\Office\16.0\Outlook\Profiles`); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := decodeText(buf.Bytes())
+	want := strings.ReplaceAll(`"Account Name"=hex:61,00,6c,00,69,00,63,00,65,00,40,00,63,00,6f,00,6e,00,74,00,\
+  6f,00,73,00,6f,00,2e,00,63,00,6f,00,6d,00,00,00
+`, "\n", "\r\n")
+	if !strings.Contains(text, want) {
+		t.Errorf("Encode wraps differently from reg export:\n%s", text)
 	}
 }
 
