@@ -155,6 +155,10 @@ func clientRun(ctx context.Context, o *ClientOptions) error {
 	}
 	rep, err := client.Inspect(reg, client.Options{User: o.User, Roots: o.Roots, Now: at})
 	if err != nil {
+		var le *rootstore.LoadError
+		if errors.As(err, &le) {
+			return &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, authroot:AUTHROOT.STL+ROOTS.SST, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
+		}
 		var ie *client.InputError
 		if errors.As(err, &ie) {
 			return &cmdutil.FlagError{Err: err}
