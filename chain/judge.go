@@ -142,6 +142,11 @@ type Judge struct {
 	// Disallowed holds the certificates clients refuse.
 	Disallowed *CertSet
 	Now        time.Time
+	// RootRule, when set, may refuse a root of the client store for this
+	// chain: it returns why ("" when the root may anchor it). The root
+	// store sets it for roots of Microsoft's root program, whose CTL entry
+	// restricts them (rootstore.Store.RootRule).
+	RootRule func(root, leaf *x509.Certificate, now time.Time) string
 }
 
 // NewJudge returns a judge for a client store, the lync targets' roots and
@@ -196,6 +201,12 @@ func (j *Judge) Apply(r *Result) {
 		r.LyncRoot = !r.InStore && !selfSignedLeaf && !j.NoLyncAssumption && j.Lync.Contains(root.Cert)
 	}
 	anchored := r.InStore || r.LyncRoot
+	restricted := ""
+	if r.InStore && !selfSignedLeaf && j.RootRule != nil {
+		if restricted = j.RootRule(root.Cert, leaf, j.Now); restricted != "" {
+			anchored = false
+		}
+	}
 	host := r.Target.Host
 	alone := ""
 	if !p.Valid() {
@@ -211,6 +222,10 @@ func (j *Judge) Apply(r *Result) {
 		r.add(finding.CodeSelfSigned, finding.SevInfo,
 			"replace it with a CA-issued certificate when convenient: every client needs this exact certificate, and again when it is renewed",
 			"the server presents a self-signed certificate %s; the client store holds that very certificate", describe(leaf))
+	case restricted != "":
+		r.add(finding.CodeCTLRestricted, finding.SevError,
+			"have the certificate reissued by a CA that Microsoft's root program trusts for server authentication (or by the CA behind Lync, deployed by Group Policy)",
+			"the chain ends at root %s, which the client trusts only through Microsoft's root program (authroot.stl), and %s", describe(root.Cert), restricted)
 	case root != nil && !anchored:
 		r.add(finding.CodeUntrustedRoot, finding.SevError,
 			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s", describe(root.Cert), alone),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/bundle"
+	"github.com/trustgap/trustgap/cmd/client"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/demo"
 	"github.com/trustgap/trustgap/cmd/discover"
@@ -49,6 +50,7 @@ against a client root store, and reports every problem with its fix.`,
 	root.AddCommand(bundle.NewCmdBundle(f, nil))
 	root.AddCommand(roots.NewCmdRoots(f, nil))
 	root.AddCommand(discover.NewCmdDiscover(f, nil))
+	root.AddCommand(client.NewCmdClient(f, nil))
 	return root
 }
 

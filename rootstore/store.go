@@ -8,7 +8,9 @@
 // program embedded in the binary), or a path: a PEM or DER file, a PKCS#7
 // (.p7b/.p7c), a serialized store (.sst), a Registry.pol, or a directory of
 // such files. The format of a file is sniffed from its content (package
-// certfile reads the containers).
+// certfile reads the containers). "authroot:CTL+CERTS" reads Microsoft's
+// root program: the roots an authroot.stl lists, with their certificates
+// from CERTS, restricted as the list says ([Store.RootRule]).
 //
 // # Stores
 //
@@ -33,6 +35,7 @@ import (
 	"strings"
 
 	"github.com/trustgap/trustgap/internal/certfile"
+	"github.com/trustgap/trustgap/internal/winfmt"
 )
 
 // Cert is a certificate of a store and where it came from.
@@ -42,6 +45,8 @@ type Cert struct {
 	// Store is the Windows store a Registry.pol named ("Root", "CA",
 	// "Disallowed", ...); empty otherwise, meaning Root.
 	Store string
+
+	program bool // a root of Microsoft's root program (see AddProgram)
 }
 
 // Store is the certificates loaded from one or more sources, by the Windows
@@ -64,6 +69,10 @@ type Store struct {
 	seen map[string]bool
 	// forceStore is the store prefix of the source being added.
 	forceStore string
+	// program holds the CTL entries of Microsoft's root program roots, by
+	// subject and key; explicit marks roots another source also supplied.
+	program  map[string][]*winfmt.CTLEntry
+	explicit map[string]bool
 }
 
 // SourceCount is what one source supplied to a store.
@@ -148,6 +157,10 @@ func (s *Store) Add(src string) error {
 			s.add(Cert{Cert: c, Source: "mozilla"})
 		}
 	default:
+		if strings.HasPrefix(path, AuthrootPrefix) {
+			err = s.addAuthroot(path)
+			break
+		}
 		err = s.addPath(path)
 	}
 	if err != nil {
@@ -204,6 +217,9 @@ func (s *Store) addFile(path string, strict bool) error {
 		return err
 	}
 	d, err := certfile.Decode(data)
+	if errors.Is(err, certfile.ErrCTL) {
+		err = fmt.Errorf("%w: give it with the roots' certificates as %sAUTHROOT.STL+ROOTS.SST", err, AuthrootPrefix)
+	}
 	if err != nil {
 		if strict {
 			return err
@@ -226,7 +242,17 @@ func (s *Store) add(c Cert) {
 	if s.seen == nil {
 		s.seen = make(map[string]bool)
 	}
-	k := c.Store + "|" + string(c.Cert.Raw)
+	store := strings.ToLower(c.Store)
+	if store == "" {
+		store = "root" // no store name means Root
+	}
+	k := store + "|" + string(c.Cert.Raw)
+	if !c.program && (c.Store == "" || strings.EqualFold(c.Store, "Root")) {
+		if s.explicit == nil {
+			s.explicit = make(map[string]bool)
+		}
+		s.explicit[anchorKey(c.Cert)] = true
+	}
 	if s.seen[k] {
 		return
 	}

@@ -13,6 +13,7 @@ package scanner
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ type Scanner struct {
 	// Protocols probes which TLS versions (1.0 to 1.3) every address
 	// accepts: at most one extra handshake per version. False: none.
 	Protocols bool
+	// RootRule, when set, may refuse a store root for a chain (see
+	// chain.Judge.RootRule); nil refuses none.
+	RootRule func(root, leaf *x509.Certificate, now time.Time) string
 }
 
 // windowFactor bounds how far ahead of the oldest unwritten target the
@@ -106,6 +110,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	if s.NoLyncAssumption {
 		anchors, known = nil, lync
 	}
+	j.RootRule = s.RootRule
 	for _, r := range lyncRes {
 		j.Apply(r)
 	}

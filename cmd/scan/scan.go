@@ -62,7 +62,7 @@ type Flags struct {
 func (o *Flags) Add(c *cobra.Command) {
 	fs := c.Flags()
 	o.Net.Add(fs)
-	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
+	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, authroot:CTL+CERTS, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
 	fs.StringArrayVar(&o.Issuers, "issuers", nil, "CA certificates your organisation has (offline root, issuing CAs) that may complete chains and go into the bundle, never trusted by themselves: a `FILE` or DIR in any store form (repeatable)")
 	fs.BoolVar(&o.NoLyncAssumption, "no-lync-assumption", false, "do not count the roots of lync targets as trusted (use when --roots is the clients' complete store)")
 	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
@@ -146,6 +146,20 @@ func scanRun(ctx context.Context, o *ScanOptions) error {
 	return Run(ctx, o.IO, o.Now, o.Version, &o.Flags, targets)
 }
 
+// NewScanner returns a scanner that judges against a client's store: its
+// roots anchor chains (bound by its root rule, such as authroot: CTL
+// restrictions), its intermediates may complete them, and its Disallowed
+// certificates are refused. scan and client share it.
+func NewScanner(d *network.Dialer, store *rootstore.Store, now time.Time, concurrency int) *scanner.Scanner {
+	return &scanner.Scanner{
+		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
+		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
+		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
+		RootRule:      store.RootRule(),
+		Now:           now, Concurrency: concurrency,
+	}
+}
+
 // Prepared is what the flags resolve to before a scan starts.
 type Prepared struct {
 	Scanner *scanner.Scanner
@@ -193,17 +207,13 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		io.Warnf("%s", w)
 	}
 	if err != nil {
-		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
+		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, authroot:AUTHROOT.STL+ROOTS.SST, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
 	if w := store.ClientWarning(runtime.GOOS); w != "" {
 		io.Warnf("%s", w)
 	}
-	sc := &scanner.Scanner{
-		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
-		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
-		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
-		Now:           at, Concurrency: o.Concurrency, NoLyncAssumption: o.NoLyncAssumption, Protocols: o.Protocols,
-	}
+	sc := NewScanner(d, store, at, o.Concurrency)
+	sc.NoLyncAssumption, sc.Protocols = o.NoLyncAssumption, o.Protocols
 	if len(o.Issuers) > 0 {
 		is, err := rootstore.Load(o.Issuers...)
 		for _, w := range is.Warnings {

@@ -29,7 +29,15 @@ const (
 	KindPKCS7 Kind = "pkcs7"
 	KindSST   Kind = "sst"
 	KindPol   Kind = "registry.pol"
+	// KindCTL is a certificate trust list (authroot.stl): thumbprints, not
+	// certificates. Decode refuses it with [ErrCTL].
+	KindCTL Kind = "ctl"
 )
+
+// ErrCTL is Decode's answer to a certificate trust list: it names roots by
+// thumbprint and holds no root certificate (the certificates in its PKCS#7
+// envelope are Microsoft's signing chain, not roots).
+var ErrCTL = errors.New("a certificate trust list (such as authroot.stl) names roots by thumbprint and holds no root certificate")
 
 // Sniff guesses the format of data from its first bytes.
 func Sniff(data []byte) Kind {
@@ -43,6 +51,9 @@ func Sniff(data []byte) Kind {
 	}
 	if _, err := x509.ParseCertificate(data); err == nil {
 		return KindDER
+	}
+	if winfmt.IsCTL(data) {
+		return KindCTL
 	}
 	return KindPKCS7
 }
@@ -92,6 +103,8 @@ func Decode(data []byte) (*Decoded, error) {
 		if err := d.pol(data); err != nil {
 			return nil, err
 		}
+	case KindCTL:
+		return nil, ErrCTL
 	default:
 		certs, err := parsePKCS7(data)
 		if err != nil {

@@ -1,6 +1,7 @@
 package certfile
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/trustgap/trustgap/internal/certutil"
@@ -17,10 +18,27 @@ func FuzzDecode(f *testing.F) {
 		f.Add(pol)
 	}
 	f.Add([]byte("-----BEGIN PKCS7-----\nMIIB\n-----END PKCS7-----\n"))
+	if ctl, err := winfmt.EncodeCTL(&winfmt.CTL{ThisUpdate: testca.Epoch, Entries: []winfmt.CTLEntry{{ID: certutil.Thumbprint(c)}}}); err == nil {
+		f.Add(ctl)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Decode(data)
 		if err == nil && d == nil {
 			t.Fatal("nil result without error")
 		}
 	})
+}
+
+func TestCTLIsRefused(t *testing.T) {
+	c := testca.Root("R").Cert
+	ctl, err := winfmt.EncodeCTL(&winfmt.CTL{ThisUpdate: testca.Epoch, Entries: []winfmt.CTLEntry{{ID: certutil.Thumbprint(c)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := Sniff(ctl); k != KindCTL {
+		t.Errorf("Sniff = %s, want ctl", k)
+	}
+	if _, err := Decode(ctl); !errors.Is(err, ErrCTL) {
+		t.Errorf("Decode: %v, want ErrCTL", err)
+	}
 }

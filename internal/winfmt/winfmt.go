@@ -1,7 +1,8 @@
 // Package winfmt encodes and decodes the Windows certificate containers that
 // Group Policy and PowerShell use: the certificate BLOB of MS-GPEF §2.2.1.1.1,
 // the serialized certificate store (.sst) and the registry policy file
-// (Registry.pol, MS-GPREG §2.2.1).
+// (Registry.pol, MS-GPREG §2.2.1), and certificate trust lists (authroot.stl,
+// a PKCS#7 SignedData over a CertificateTrustList, MS-CAESO §4.4).
 //
 // Decoders are bounded and never panic on malformed input: every length is
 // checked against what remains before it is used. It imports nothing of
