@@ -54,6 +54,15 @@ type Options struct {
 	Key crypto.Signer
 	// IssuingURL is written as the AIA caIssuers URL.
 	IssuingURL string
+	// CRLURLs are written as the CRL distribution points, OCSPURLs as the
+	// AIA OCSP URLs.
+	CRLURLs  []string
+	OCSPURLs []string
+	// ExtKeyUsage, when set, replaces the end-entity default (server and
+	// client authentication), for example x509.ExtKeyUsageOCSPSigning.
+	ExtKeyUsage []x509.ExtKeyUsage
+	// ExtraExtensions are added as they are (for example a Freshest CRL).
+	ExtraExtensions []pkix.Extension
 	// NoSKI leaves out the subject key identifier.
 	NoSKI bool
 	// Seed, when set, derives the key (RSA, RSABits or 2048) and the serial
@@ -126,6 +135,11 @@ func New(o Options, issuer *Cert) *Cert {
 	if o.IssuingURL != "" {
 		tpl.IssuingCertificateURL = []string{o.IssuingURL}
 	}
+	tpl.CRLDistributionPoints, tpl.OCSPServer = o.CRLURLs, o.OCSPURLs
+	if o.ExtKeyUsage != nil {
+		tpl.ExtKeyUsage = o.ExtKeyUsage
+	}
+	tpl.ExtraExtensions = o.ExtraExtensions
 	spki, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		panic(err)
