@@ -31,6 +31,9 @@ const (
 type Link struct {
 	Cert   *x509.Certificate
 	Source Source
+	// Revocation is the certificate's revocation status, set by the
+	// revocation check after building; nil when none ran.
+	Revocation *Revocation
 }
 
 // Path is a chain built from a leaf towards a root.

@@ -63,6 +63,19 @@ const (
 	CodeLyncRootAssumed  = "lync-root-assumed"
 )
 
+// The revocation codes (scan): what checking the CRLs and OCSP responders
+// of a chain can find.
+const (
+	CodeRevoked               = "revoked"
+	CodeRevocationUnreachable = "revocation-unreachable"
+	CodeRevocationLDAPOnly    = "revocation-ldap-only"
+	CodeCRLExpired            = "crl-expired"
+	CodeCRLExpiring           = "crl-expiring"
+	CodeCRLBadSignature       = "crl-bad-signature"
+	CodeOCSPBadResponse       = "ocsp-bad-response"
+	CodeNoRevocationInfo      = "no-revocation-info"
+)
+
 // The discover codes: what the clients' lookups can be found to do.
 const (
 	CodeNoAutodiscover   = "autodiscover-not-found"
@@ -94,6 +107,9 @@ var All = map[string][]string{
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
 		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed,
+		CodeRevoked, CodeRevocationUnreachable, CodeRevocationLDAPOnly,
+		CodeCRLExpired, CodeCRLExpiring, CodeCRLBadSignature, CodeOCSPBadResponse,
+		CodeNoRevocationInfo,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
@@ -109,7 +125,7 @@ var All = map[string][]string{
 // types start with, for use inside a finding's message.
 func Text(err error) string {
 	msg := err.Error()
-	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: "} {
+	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: ", "revocation: "} {
 		if m, ok := strings.CutPrefix(msg, p); ok {
 			return m
 		}

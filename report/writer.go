@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/smallstep/certinfo"
@@ -177,6 +178,9 @@ func (t *textWriter) Write(r *chain.Result) error {
 			trusted = "yes"
 		}
 		fmt.Fprintf(w, "    trusted: %s\n", trusted)
+		if line := revocationLine(r.Path); line != "" {
+			fmt.Fprintf(w, "    revocation: %s\n", line)
+		}
 	}
 	for _, f := range r.Findings {
 		sc := ansiRed
@@ -200,6 +204,9 @@ func (t *textWriter) Write(r *chain.Result) error {
 				txt = fmt.Sprintf("(certificate text unavailable: %v)\n", err)
 			}
 			fmt.Fprintf(w, "    --- certificate %d (%s) ---\n", i, l.Source)
+			if l.Revocation != nil {
+				fmt.Fprintf(w, "    revocation: %s\n", revocationDetail(l.Revocation))
+			}
 			for _, line := range strings.Split(strings.TrimRight(txt, "\n"), "\n") {
 				fmt.Fprintf(w, "    %s\n", line)
 			}
@@ -225,6 +232,13 @@ func (t *textWriter) Close() error {
 			parts = append(parts, fmt.Sprintf("%s %d", c, s.Codes[c]))
 		}
 		fmt.Fprintf(t.w, "findings: %s\n", strings.Join(parts, ", "))
+	}
+	for _, c := range s.Republish {
+		state := "expires"
+		if c.Expired {
+			state = "expired"
+		}
+		fmt.Fprintf(t.w, "republish: the CRL %s of %s (%s %s)\n", strconv.QuoteToASCII(c.URL), strconv.QuoteToASCII(c.Issuer), state, c.NextUpdate)
 	}
 	return t.w.Flush()
 }

@@ -31,6 +31,25 @@ type Scanner struct {
 	Now time.Time
 	// Concurrency bounds the connections in flight; zero means 64.
 	Concurrency int
+	// Revocation checks the revocation of every built path; its findings
+	// are appended to the result after judging. nil checks nothing
+	// (--revocation off).
+	Revocation RevocationChecker
+}
+
+// RevocationChecker checks the revocation of a built path, records each
+// certificate's status on the path's links and returns the findings.
+// revocation.Checker is the one trustgap uses.
+type RevocationChecker interface {
+	Check(ctx context.Context, p *chain.Path) []finding.Finding
+}
+
+// revocation runs the revocation check of r's path, if any.
+func (s *Scanner) revocation(ctx context.Context, r *chain.Result) []finding.Finding {
+	if s.Revocation == nil || r.Path == nil {
+		return nil
+	}
+	return s.Revocation.Check(ctx, r.Path)
 }
 
 // windowFactor bounds how far ahead of the oldest unwritten target the
@@ -62,9 +81,15 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
+	lyncRev := make(map[int][]finding.Finding, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
-		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil)
+		r := s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil)
+		rev := s.revocation(ctx, r)
+		mu.Lock()
+		lyncRev[r.Index] = rev
+		mu.Unlock()
+		return r
 	}, func(r *chain.Result) error {
 		mu.Lock()
 		lyncRes[r.Index] = r
@@ -81,6 +106,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	j := chain.NewJudge(s.Store, lync, now)
 	for _, r := range lyncRes {
 		j.Apply(r)
+		r.Findings = append(r.Findings, lyncRev[r.Index]...)
 	}
 
 	// Phase 2: everything else, written in input order with the lync
@@ -114,6 +140,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[others[k]], others[k], lync)
 		j.Apply(r)
+		r.Findings = append(r.Findings, s.revocation(ctx, r)...)
 		return r
 	}, func(r *chain.Result) error {
 		pending[r.Index] = r
