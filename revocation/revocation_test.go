@@ -154,6 +154,19 @@ func cases() []rcase {
 			goodCRLs(r, p)
 			r.handle("/huge.crl", endless(100<<20))
 		}, want: "unknown good/crl not-checked", codes: "revocation-unreachable/warning", msg: "answer larger than 10485760 bytes"},
+		{name: "never-ending CRL", leaf: func(o *testca.Options) { o.CRLURLs = []string{base + "/endless.crl"} }, serve: func(r *rig, p *pki) {
+			goodCRLs(r, p)
+			r.handle("/endless.crl", endless(0))
+		}, want: "unknown good/crl not-checked", codes: "revocation-unreachable/warning", msg: "answer larger than 10485760 bytes"},
+		{name: "slow OCSP responder, CRL good", leaf: withOCSP, serve: func(r *rig, p *pki) {
+			goodCRLs(r, p)
+			r.handle("/ocsp", hang)
+		}, tune: func(c *Checker) { c.ocspLimit.Timeout = 300 * time.Millisecond }, want: "good/crl good/crl not-checked"},
+		{name: "slow OCSP responder only", leaf: func(o *testca.Options) { o.CRLURLs = nil; withOCSP(o) }, serve: func(r *rig, p *pki) {
+			goodCRLs(r, p)
+			r.handle("/ocsp", hang)
+		}, tune: func(c *Checker) { c.ocspLimit.Timeout = 300 * time.Millisecond }, want: "unknown good/crl not-checked",
+			codes: "revocation-unreachable/warning", msg: `OCSP responder "http://pki.test/ocsp": no complete answer within 300ms`, noOracle: "the leaf has no CRL"},
 		{name: "redirect loop", leaf: func(o *testca.Options) { o.CRLURLs = []string{base + "/loop.crl"} }, serve: func(r *rig, p *pki) {
 			goodCRLs(r, p)
 			r.handle("/loop.crl", loop)

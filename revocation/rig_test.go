@@ -238,8 +238,12 @@ func endless(n int64) http.Handler {
 	})
 }
 
-// hang answers nothing until the client goes away.
-var hang = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { <-req.Context().Done() })
+// hang answers nothing until the client goes away. It reads the request
+// body first: the server notices a closed connection only after that.
+var hang = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	io.Copy(io.Discard, io.LimitReader(req.Body, 1<<16))
+	<-req.Context().Done()
+})
 
 // loop redirects to itself.
 var loop = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
