@@ -43,6 +43,9 @@ type Link struct {
 	// Sig is the status of this certificate's signature checked with the
 	// next link's key; the last link's is [certutil.SigValid].
 	Sig certutil.SigStatus
+	// Revocation is the certificate's revocation status, set by the
+	// revocation check after building; nil when none ran.
+	Revocation *Revocation
 }
 
 // Path is a chain built from a leaf towards a root.

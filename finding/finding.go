@@ -87,6 +87,19 @@ const (
 	CodeCTLRestricted = "ctl-restricted"
 )
 
+// The revocation codes (scan): what checking the CRLs and OCSP responders
+// of a chain can find.
+const (
+	CodeRevoked               = "revoked"
+	CodeRevocationUnreachable = "revocation-unreachable"
+	CodeRevocationLDAPOnly    = "revocation-ldap-only"
+	CodeCRLExpired            = "crl-expired"
+	CodeCRLExpiring           = "crl-expiring"
+	CodeCRLBadSignature       = "crl-bad-signature"
+	CodeOCSPBadResponse       = "ocsp-bad-response"
+	CodeNoRevocationInfo      = "no-revocation-info"
+)
+
 // The discover codes: what the clients' lookups can be found to do.
 const (
 	CodeNoAutodiscover   = "autodiscover-not-found"
@@ -142,6 +155,9 @@ var All = map[string][]string{
 		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,
 		CodeInconsistentServers, CodeChainOrder, CodeExtraCerts, CodeRootPresented,
 		CodeLegacyClients, CodeTLS10Accepted,
+		CodeRevoked, CodeRevocationUnreachable, CodeRevocationLDAPOnly,
+		CodeCRLExpired, CodeCRLExpiring, CodeCRLBadSignature, CodeOCSPBadResponse,
+		CodeNoRevocationInfo,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
@@ -162,7 +178,7 @@ var All = map[string][]string{
 // types start with, for use inside a finding's message.
 func Text(err error) string {
 	msg := err.Error()
-	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: ", "client: "} {
+	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: ", "client: ", "revocation: "} {
 		if m, ok := strings.CutPrefix(msg, p); ok {
 			return m
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -68,10 +67,14 @@ func NewFetcher(d *Dialer) *Fetcher {
 	return &Fetcher{
 		client: &http.Client{
 			Transport: tr,
-			Timeout:   AIATimeout,
+			// Each request carries its own deadline (Limits.Timeout).
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) > AIAMaxRedirects {
-					return fmt.Errorf("more than %d redirects", AIAMaxRedirects)
+				max := AIAMaxRedirects
+				if l, ok := req.Context().Value(limitsKey{}).(Limits); ok {
+					max = l.MaxRedirects
+				}
+				if len(via) > max {
+					return fmt.Errorf("more than %d redirects", max)
 				}
 				return nil
 			},
@@ -105,28 +108,7 @@ func (f *Fetcher) Get(ctx context.Context, url string) ([]byte, error) {
 }
 
 func (f *Fetcher) get(ctx context.Context, url string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, AIATimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP status %s", resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, AIAMaxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > AIAMaxBytes {
-		return nil, fmt.Errorf("answer larger than %d bytes", AIAMaxBytes)
-	}
-	return body, nil
+	return f.do(ctx, Request{URL: url})
 }
 
 // AIA fetches the issuer certificates named by AIA caIssuers URLs.

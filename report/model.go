@@ -47,6 +47,9 @@ type Cert struct {
 	// DER is the certificate itself, so a saved report can be turned into a
 	// bundle offline (trustgap bundle --from).
 	DER []byte `json:"der"`
+	// Revocation is the certificate's revocation status (chain
+	// certificates only, not the root entry).
+	Revocation *Revocation `json:"revocation,omitempty"`
 }
 
 // Root is the root of a built chain.
@@ -175,7 +178,9 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 	}
 	if r.Path != nil {
 		for _, l := range r.Path.Links {
-			tr.Chain = append(tr.Chain, NewCert(l.Cert, l.Source))
+			c := NewCert(l.Cert, l.Source)
+			c.Revocation = NewRevocation(l.Revocation)
+			tr.Chain = append(tr.Chain, c)
 		}
 	}
 	used := r.Used()
@@ -215,8 +220,12 @@ type Summary struct {
 	Info        int            `json:"info"`
 	Codes       map[string]int `json:"codes"`
 	Roots       []RootCount    `json:"roots"`
+	// Republish lists the CRLs met that have expired or expire within 48
+	// hours, by URL; omitted when there are none.
+	Republish []StaleCRL `json:"crls_to_republish,omitempty"`
 
 	roots map[string]*RootCount
+	stale map[string]StaleCRL
 }
 
 // Verdicts counts targets by verdict.
@@ -277,6 +286,7 @@ func (s *Summary) Add(r *chain.Result) {
 			s.Info++
 		}
 	}
+	s.addStale(r)
 	if root := r.Root(); root != nil {
 		k := certutil.Thumbprint(root.Cert)
 		rc := s.roots[k]
@@ -302,4 +312,5 @@ func (s *Summary) finish() {
 		}
 		return s.Roots[i].SHA1 < s.Roots[j].SHA1
 	})
+	s.finishStale()
 }

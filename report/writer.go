@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trustgap/trustgap/chain"
@@ -243,6 +244,9 @@ func (t *textWriter) Write(r *chain.Result) error {
 			trusted = "yes"
 		}
 		fmt.Fprintf(w, "    trusted: %s\n", trusted)
+		if line := revocationLine(r.Path); line != "" {
+			fmt.Fprintf(w, "    revocation: %s\n", line)
+		}
 	} else if r.Err == nil {
 		w.WriteString("    chain:   none (the server's certificate does not parse)\n")
 	}
@@ -357,6 +361,9 @@ func (t *textWriter) verbose(r *chain.Result) {
 	}
 	for i, l := range r.Path.Links {
 		fmt.Fprintf(w, "    --- certificate %d (%s) ---\n", i, l.Source)
+		if l.Revocation != nil {
+			fmt.Fprintf(w, "        %-18s %s\n", "revocation:", revocationDetail(l.Revocation))
+		}
 		for _, kv := range certLines(l.Cert) {
 			fmt.Fprintf(w, "        %-18s %s\n", kv[0]+":", kv[1])
 		}
@@ -444,6 +451,13 @@ func (t *textWriter) Close() error {
 			parts = append(parts, fmt.Sprintf("%s %d", c, s.Codes[c]))
 		}
 		fmt.Fprintf(t.w, "findings: %s\n", strings.Join(parts, ", "))
+	}
+	for _, c := range s.Republish {
+		state := "expires"
+		if c.Expired {
+			state = "expired"
+		}
+		fmt.Fprintf(t.w, "republish: the CRL %s of %s (%s %s)\n", strconv.QuoteToASCII(c.URL), strconv.QuoteToASCII(c.Issuer), state, c.NextUpdate)
 	}
 	// Info findings change no verdict: each is said once, with the targets
 	// it concerns.

@@ -54,6 +54,35 @@ type Scanner struct {
 	// RootRule, when set, may refuse a store root for a chain (see
 	// chain.Judge.RootRule); nil refuses none.
 	RootRule func(root, leaf *x509.Certificate, now time.Time) string
+	// Revocation checks the revocation of every built path; its findings
+	// are appended to the result after judging. nil checks nothing
+	// (--revocation off).
+	Revocation RevocationChecker
+}
+
+// RevocationChecker checks the revocation of a built path, records each
+// certificate's status on the path's links and returns the findings.
+// revocation.Checker is the one trustgap uses.
+type RevocationChecker interface {
+	Check(ctx context.Context, p *chain.Path) []finding.Finding
+}
+
+// addRevocation adds the revocation findings to a judged result: a
+// certificate on a CRL, or under --revocation hard a chain whose revocation
+// cannot be checked, is not trusted (error-severity findings).
+func addRevocation(r *chain.Result, fs []finding.Finding) {
+	r.Findings = append(r.Findings, fs...)
+	if finding.HasError(fs) {
+		r.Trusted = false
+	}
+}
+
+// revocation runs the revocation check of r's path, if any.
+func (s *Scanner) revocation(ctx context.Context, r *chain.Result) []finding.Finding {
+	if s.Revocation == nil || r.Path == nil {
+		return nil
+	}
+	return s.Revocation.Check(ctx, r.Path)
 }
 
 // windowFactor bounds how far ahead of the oldest unwritten target the
@@ -88,9 +117,15 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
+	lyncRev := make(map[int][]finding.Finding, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
-		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
+		r := s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
+		rev := s.revocation(ctx, r)
+		mu.Lock()
+		lyncRev[r.Index] = rev
+		mu.Unlock()
+		return r
 	}, func(r *chain.Result) error {
 		mu.Lock()
 		lyncRes[r.Index] = r
@@ -113,6 +148,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	j.RootRule = s.RootRule
 	for _, r := range lyncRes {
 		j.Apply(r)
+		addRevocation(r, lyncRev[r.Index])
 	}
 
 	// Phase 2: everything else, written in input order with the lync
@@ -146,6 +182,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now, conns)
 		j.Apply(r)
+		addRevocation(r, s.revocation(ctx, r))
 		return r
 	}, func(r *chain.Result) error {
 		pending[r.Index] = r

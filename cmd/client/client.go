@@ -23,6 +23,7 @@ import (
 	"github.com/trustgap/trustgap/internal/winreg"
 	"github.com/trustgap/trustgap/network"
 	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/revocation"
 	"github.com/trustgap/trustgap/rootstore"
 	"github.com/trustgap/trustgap/target"
 )
@@ -230,9 +231,13 @@ func (o *ClientOptions) network(ctx context.Context, rep *client.Report, at time
 	}
 	trust := rep.Trust()
 	sc := scan.NewScanner(d, trust, at, 16)
+	// As the Lync desktop client and Outlook do: AIA, and revocation checked
+	// without requiring an answer (soft), over one fetcher.
+	fetcher := network.NewFetcher(d)
 	if !o.NoAIA {
-		sc.AIA = network.NewAIA(d)
+		sc.AIA = &network.AIA{Fetcher: fetcher}
 	}
+	sc.Revocation = revocation.New(fetcher, revocation.Soft, at)
 	var results []*chain.Result
 	if len(list.Targets) > 0 {
 		err = sc.Scan(ctx, list.Targets, func(r *chain.Result) error { results = append(results, r); return nil })

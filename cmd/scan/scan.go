@@ -19,6 +19,7 @@ import (
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/network"
 	"github.com/trustgap/trustgap/remediate"
+	"github.com/trustgap/trustgap/revocation"
 	"github.com/trustgap/trustgap/rootstore"
 	"github.com/trustgap/trustgap/target"
 )
@@ -56,6 +57,8 @@ type Flags struct {
 	Issuers []string
 	// NoLyncAssumption: the roots of lync targets do not count as trusted.
 	NoLyncAssumption bool
+	// Revocation is soft (also when empty), hard or off.
+	Revocation string
 }
 
 // Add registers the flags on c.
@@ -67,6 +70,7 @@ func (o *Flags) Add(c *cobra.Command) {
 	fs.BoolVar(&o.NoLyncAssumption, "no-lync-assumption", false, "do not count the roots of lync targets as trusted (use when --roots is the clients' complete store)")
 	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
+	fs.StringVar(&o.Revocation, "revocation", "soft", "check CRLs and OCSP: soft (a failure to check is a warning), hard (an error) or off (no revocation traffic)")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
 	fs.StringVar(&o.Format, "format", "text", "output format: text, json or jsonl")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text: print every address and its handshake, the chain as presented and every certificate's details")
@@ -194,6 +198,14 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if err != nil {
 		return nil, err
 	}
+	rev := o.Revocation
+	if rev == "" {
+		rev = string(revocation.Soft)
+	}
+	mode, err := revocation.ParseMode(rev)
+	if err != nil {
+		return nil, cmdutil.FlagErrorf("unknown --revocation %q (want soft, hard or off)", o.Revocation)
+	}
 	d, err := o.Net.Dialer()
 	if err != nil {
 		return nil, err
@@ -227,8 +239,14 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		}
 		sc.Issuers = chain.NewCertSet(append(is.Certificates(), is.IntermediateCertificates()...)...)
 	}
+	// One fetcher for AIA and revocation: each URL once per run, shared by
+	// every target.
+	fetcher := network.NewFetcher(d)
 	if !o.NoAIA {
-		sc.AIA = network.NewAIA(d)
+		sc.AIA = &network.AIA{Fetcher: fetcher}
+	}
+	if mode != revocation.Off {
+		sc.Revocation = revocation.New(fetcher, mode, at)
 	}
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
 	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public,

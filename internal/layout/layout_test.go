@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"network":           {"finding", "target", "internal/certfile"},
 	"chain":             {"finding", "target", "internal/certutil"},
 	"scanner":           {"chain", "network", "finding", "target", "internal/certutil"},
+	"revocation":        {"network", "chain", "finding", "internal/certutil"},
 	"rootstore":         {"finding", "internal/certfile", "internal/certutil", "internal/winfmt"},
 	"discover":          {"network", "target", "finding", "internal/certutil"},
 	"report":            {"chain", "rootstore", "discover", "client", "finding", "target", "internal/certutil"},

@@ -33,7 +33,7 @@ $here = Split-Path -Parent $MyInvocation.MyCommand.Path
 $Certificates = @(
     [pscustomobject]@{ Store = 'Root'; Thumbprint = '2391F8B29D3AC68CF2D1ED1282C4ECA9C780F417'; File = 'certs\Contoso-Root-CA_2391F8B29D3AC68CF2D1ED1282C4ECA9C780F417.cer'; Subject = 'CN=Contoso Root CA,O=Contoso' }
     [pscustomobject]@{ Store = 'Root'; Thumbprint = 'C966249FDA3191E96931995F4FA74038A8C3EEAF'; File = 'certs\Fabrikam-Root-CA_C966249FDA3191E96931995F4FA74038A8C3EEAF.cer'; Subject = 'CN=Fabrikam Root CA,O=Fabrikam' }
-    [pscustomobject]@{ Store = 'CA'; Thumbprint = '2F8EE88CF4DCCC78C5A0A481CF5F17606DEFD956'; File = 'certs\Contoso-Issuing-CA_2F8EE88CF4DCCC78C5A0A481CF5F17606DEFD956.cer'; Subject = 'CN=Contoso Issuing CA,O=Contoso' }
+    [pscustomobject]@{ Store = 'CA'; Thumbprint = '1CF4EFA89E953D82DDF03546F25DEF4491FAC89D'; File = 'certs\Contoso-Issuing-CA_1CF4EFA89E953D82DDF03546F25DEF4491FAC89D.cer'; Subject = 'CN=Contoso Issuing CA,O=Contoso' }
 )
 
 $failed = 0

@@ -10,8 +10,8 @@ if errorlevel 1 set FAILED=1
 rem CN=Fabrikam Root CA,O=Fabrikam (C966249FDA3191E96931995F4FA74038A8C3EEAF)
 certutil -addstore -f Root "%~dp0certs\Fabrikam-Root-CA_C966249FDA3191E96931995F4FA74038A8C3EEAF.cer"
 if errorlevel 1 set FAILED=1
-rem CN=Contoso Issuing CA,O=Contoso (2F8EE88CF4DCCC78C5A0A481CF5F17606DEFD956)
-certutil -addstore -f CA "%~dp0certs\Contoso-Issuing-CA_2F8EE88CF4DCCC78C5A0A481CF5F17606DEFD956.cer"
+rem CN=Contoso Issuing CA,O=Contoso (1CF4EFA89E953D82DDF03546F25DEF4491FAC89D)
+certutil -addstore -f CA "%~dp0certs\Contoso-Issuing-CA_1CF4EFA89E953D82DDF03546F25DEF4491FAC89D.cer"
 if errorlevel 1 set FAILED=1
 if "%FAILED%"=="1" (
   echo One or more certificates failed to import.
