@@ -268,23 +268,45 @@ func SortSRV(recs []SRV) {
 // to instead, like curl's --resolve (which keeps the port) and --connect-to.
 type Pins map[string]string
 
-// ParsePin parses "HOST:PORT:ADDR" (ADDR may be a bracketed IPv6 literal).
+// ParsePin parses "HOST:PORT:ADDR". HOST is a name or an IP literal (an
+// IPv6 one in brackets); ADDR is an IP address, brackets optional.
 func ParsePin(s string) (key, addr string, err error) {
-	i := strings.Index(s, ":")
-	if i <= 0 {
-		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+	bad := func(why string) error {
+		if why == "" {
+			return fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+		}
+		return fmt.Errorf("bad --resolve %q: %s", s, why)
 	}
-	host, rest := s[:i], s[i+1:]
+	var host, rest string
+	if strings.HasPrefix(s, "[") {
+		i := strings.Index(s, "]:")
+		if i < 0 {
+			return "", "", bad("")
+		}
+		host, rest = s[1:i], s[i+2:]
+		if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+			return "", "", bad(fmt.Sprintf("%q is not an IPv6 address", host))
+		}
+	} else {
+		i := strings.Index(s, ":")
+		if i <= 0 {
+			return "", "", bad("")
+		}
+		host, rest = s[:i], s[i+1:]
+	}
+	if err := target.CheckHost(host); err != nil {
+		return "", "", bad(err.Error())
+	}
 	j := strings.Index(rest, ":")
 	if j <= 0 {
-		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+		return "", "", bad("")
 	}
 	port, a := rest[:j], strings.TrimSuffix(strings.TrimPrefix(rest[j+1:], "["), "]")
 	if _, err := target.ParsePort(port); err != nil {
-		return "", "", fmt.Errorf("bad --resolve %q: %v", s, err)
+		return "", "", bad(err.Error())
 	}
 	if net.ParseIP(a) == nil {
-		return "", "", fmt.Errorf("bad --resolve %q: %q is not an IP address", s, a)
+		return "", "", bad(fmt.Sprintf("%q is not an IP address", a))
 	}
 	return net.JoinHostPort(strings.ToLower(host), port), net.JoinHostPort(a, port), nil
 }

@@ -96,12 +96,8 @@ lync, other). Exit status: 0 no error-severity finding, 1 at least one,
 // line stops everything, before any connection.
 func (o *ScanOptions) readTargets() ([]target.Target, error) {
 	var list target.List
-	for i, a := range o.Args {
-		t, err := target.ParseTarget(a)
-		if err != nil {
-			return nil, &target.LineError{File: "argument", Line: i + 1, Err: err}
-		}
-		list.Add(t)
+	if err := list.AddArgs(o.Args); err != nil {
+		return nil, err
 	}
 	for _, name := range o.TargetFiles {
 		if name == "-" {
