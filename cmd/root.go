@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -23,8 +24,44 @@ import (
 	"github.com/trustgap/trustgap/cmd/scan"
 )
 
-// Version is set at build time with -ldflags "-X github.com/trustgap/trustgap/cmd.Version=...".
-var Version = "dev"
+// Version, when set at build time with -ldflags "-X
+// github.com/trustgap/trustgap/cmd.Version=v1.2.3" (releases), is trustgap's
+// version; when empty, the version comes from the build ([BuildVersion]).
+var Version = ""
+
+// BuildVersion returns trustgap's version: [Version] when set, else the
+// module version the Go toolchain recorded in the binary (the tag for "go
+// install ...@v1.2.3", a pseudo-version with the commit for a build from a
+// clone), else "devel" plus the commit when known.
+func BuildVersion() string {
+	if Version != "" {
+		return Version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	v := "devel"
+	if rev != "" {
+		v += "-" + rev[:min(12, len(rev))]
+	}
+	if dirty {
+		v += "-dirty"
+	}
+	return v
+}
 
 // NewCmdRoot returns the trustgap command with every subcommand.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
@@ -44,6 +81,9 @@ against a client root store, and reports every problem with its fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cmdutil.FlagError{Err: err}
 	})
+	// --version without cobra's -v shorthand: subcommands use -v for
+	// --verbose.
+	root.Flags().Bool("version", false, "print trustgap's version")
 	root.AddCommand(scan.NewCmdScan(f, nil))
 	root.AddCommand(demo.NewCmdDemo(f, nil))
 	root.AddCommand(bundle.NewCmdBundle(f, nil))
@@ -56,7 +96,7 @@ against a client root store, and reports every problem with its fix.`,
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	f := &cmdutil.Factory{IO: cmdutil.System(), Now: time.Now, Version: Version}
+	f := &cmdutil.Factory{IO: cmdutil.System(), Now: time.Now, Version: BuildVersion()}
 	return Run(ctx, f, os.Args[1:])
 }
 

@@ -1,9 +1,14 @@
 package network
 
 import (
+	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/trustgap/trustgap/internal/lab"
 )
 
 func FuzzParsePin(f *testing.F) {
@@ -53,6 +58,24 @@ func TestParsePin(t *testing.T) {
 		_, _, err := ParsePin(in)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", in, err, want)
+		}
+	}
+}
+
+// TestDNSResolverRefused: a REFUSED answer is a server failure that says
+// so, not a missing name.
+func TestDNSResolverRefused(t *testing.T) {
+	srv := lab.NewDNS().Refused("mail.contoso.test").ServFail("ews.contoso.test")
+	defer srv.Close()
+	r := &DNSResolver{Server: srv.Addr, Timeout: 5 * time.Second}
+	for name, want := range map[string]string{
+		"mail.contoso.test": "the DNS server failed or refused to answer: rcode REFUSED",
+		"ews.contoso.test":  "the DNS server failed or refused to answer: rcode SERVFAIL",
+	} {
+		_, err := r.LookupIP(context.Background(), name)
+		var de *DNSError
+		if !errors.As(err, &de) || de.Kind != ServFail || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", name, err, want)
 		}
 	}
 }

@@ -31,9 +31,12 @@ type DNSErrorKind string
 const (
 	NXDomain   DNSErrorKind = "nxdomain"  // the name does not exist
 	NoAnswer   DNSErrorKind = "no-answer" // the name exists but has no record of that type
-	ServFail   DNSErrorKind = "servfail"  // the server failed or refused to answer
+	ServFail   DNSErrorKind = "servfail"  // the server failed or refused to answer (SERVFAIL, REFUSED)
 	DNSTimeout DNSErrorKind = "timeout"   // no answer in time
 	DNSOther   DNSErrorKind = "error"     // anything else (bad reply, network error)
+	// NotFound is the system resolver's "no such host" when the platform
+	// does not tell NXDOMAIN from NoAnswer.
+	NotFound DNSErrorKind = "not-found"
 )
 
 // DNSError is a failed lookup of Name through Server (empty for the system
@@ -57,8 +60,10 @@ func (e *DNSError) Error() string {
 		msg += "no such name (NXDOMAIN)"
 	case NoAnswer:
 		msg += "no " + e.Type + " record"
+	case NotFound:
+		msg += "no such name, or no " + e.Type + " record"
 	case ServFail:
-		msg += "server failure"
+		msg += "the DNS server failed or refused to answer"
 	case DNSTimeout:
 		msg += "timed out"
 	default:
@@ -71,6 +76,10 @@ func (e *DNSError) Error() string {
 }
 
 func (e *DNSError) Unwrap() error { return e.Err }
+
+// DNSFailureKind returns the kind of failure as a string, for packages that
+// choose a fix without importing network (chain).
+func (e *DNSError) DNSFailureKind() string { return string(e.Kind) }
 
 // SRV is one SRV answer.
 type SRV struct {
@@ -93,7 +102,7 @@ type SystemResolver struct{}
 func (SystemResolver) LookupIP(ctx context.Context, host string) ([]net.IP, error) {
 	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
 	if err != nil {
-		return nil, systemDNSError(host, "A/AAAA", err)
+		return nil, systemDNSError(ctx, host, "A/AAAA", dns.TypeA, err)
 	}
 	ips := make([]net.IP, 0, len(addrs))
 	for _, a := range addrs {
@@ -107,7 +116,7 @@ func (SystemResolver) LookupIP(ctx context.Context, host string) ([]net.IP, erro
 func (SystemResolver) LookupSRV(ctx context.Context, name string) ([]SRV, error) {
 	_, recs, err := net.DefaultResolver.LookupSRV(ctx, "", "", name)
 	if err != nil {
-		return nil, systemDNSError(name, "SRV", err)
+		return nil, systemDNSError(ctx, name, "SRV", dns.TypeSRV, err)
 	}
 	out := make([]SRV, 0, len(recs))
 	for _, r := range recs {
@@ -116,18 +125,28 @@ func (SystemResolver) LookupSRV(ctx context.Context, name string) ([]SRV, error)
 	return out, nil
 }
 
-func systemDNSError(name, typ string, err error) error {
+// systemDNSError turns the system resolver's error into a [*DNSError]. Go
+// reports NXDOMAIN and "no record of that type" alike ("no such host"), so
+// a not-found is told apart where the platform allows ([classifyNotFound]);
+// "server misbehaving" is a SERVFAIL or REFUSED answer.
+func systemDNSError(ctx context.Context, name, typ string, qtype uint16, err error) error {
 	e := &DNSError{Name: name, Type: typ, Kind: DNSOther, Err: err}
 	var de *net.DNSError
 	if errors.As(err, &de) {
 		e.Err = nil
 		switch {
 		case de.IsNotFound:
-			e.Kind = NXDomain
+			e.Kind = NotFound
+			if ctx.Err() == nil {
+				e.Kind = classifyNotFound(ctx, name, qtype)
+			}
 		case de.IsTimeout:
 			e.Kind = DNSTimeout
+		case de.Err == "server misbehaving":
+			e.Kind = ServFail // SERVFAIL (temporary) or REFUSED and other codes
 		case de.IsTemporary:
 			e.Kind = ServFail
+			e.Err = errors.New(de.Err)
 		default:
 			e.Err = errors.New(de.Err)
 		}

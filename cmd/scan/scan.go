@@ -145,7 +145,7 @@ type Prepared struct {
 // Prepare checks the flags, loads the root store and builds the scanner and
 // report writer. Any problem is a usage or input error.
 func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version string) (*Prepared, error) {
-	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl"); err != nil {
 		return nil, err
 	}
 	if err := o.Bundle.Check(); err != nil {
