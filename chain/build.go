@@ -11,8 +11,11 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
+	"fmt"
+	"time"
 
 	"github.com/trustgap/trustgap/internal/certutil"
 )
@@ -56,7 +59,18 @@ const (
 	maxDepth           = 8
 	maxSignatureChecks = 100
 	maxPaths           = 16
+	// AIAMaxFetches bounds the AIA fetches of one target (all its
+	// certificates), and AIABudget the time they take together.
+	AIAMaxFetches = 8
+	AIABudget     = 15 * time.Second
 )
+
+// AIABudgetError is AIA work for one target cut short by its bounds.
+type AIABudgetError struct {
+	Reason string
+}
+
+func (e *AIABudgetError) Error() string { return "chain: AIA stopped: " + e.Reason }
 
 // CertSet is a set of certificates indexed by subject for issuer look-ups.
 // The zero value is empty and ready to use.
@@ -149,6 +163,10 @@ type Builder struct {
 	Extra *CertSet
 	// AIA fetches missing issuers; nil disables AIA.
 	AIA IssuerFetcher
+	// AIAMaxFetches and AIABudget bound the AIA work for one chain; zero
+	// means the package's AIAMaxFetches and AIABudget.
+	AIAMaxFetches int
+	AIABudget     time.Duration
 }
 
 // IssuerFetcher returns the certificates an AIA caIssuers URL serves.
@@ -160,6 +178,8 @@ type IssuerFetcher interface {
 type buildState struct {
 	b         *Builder
 	ctx       context.Context
+	aiaCtx    context.Context // ctx bounded by the AIA budget
+	fetches   int
 	presented *CertSet
 	aia       *CertSet
 	checks    int
@@ -175,6 +195,9 @@ type buildState struct {
 // depth, signature checks and paths.
 func (b *Builder) Build(ctx context.Context, leaf *x509.Certificate, presented []*x509.Certificate) Path {
 	st := &buildState{b: b, ctx: ctx, presented: NewCertSet(presented...), aia: &CertSet{}, fetched: map[string]bool{}}
+	var cancel context.CancelFunc
+	st.aiaCtx, cancel = context.WithTimeout(ctx, cmp.Or(b.AIABudget, AIABudget))
+	defer cancel()
 	st.walk([]Link{{Cert: leaf, Source: FromServer}})
 	best := st.paths[0]
 	for _, p := range st.paths[1:] {
@@ -306,19 +329,37 @@ func (st *buildState) walk(links []Link) {
 	}
 }
 
+// noteAIA keeps the first AIA failure.
+func (st *buildState) noteAIA(err error) {
+	if st.aiaErr == nil {
+		st.aiaErr = err
+	}
+}
+
 // fetchAIA fetches cur's caIssuers URLs and returns the new candidates.
 func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
 	var out []cand
+	budget, maxFetches := cmp.Or(st.b.AIABudget, AIABudget), cmp.Or(st.b.AIAMaxFetches, AIAMaxFetches)
 	for i, u := range cur.IssuingCertificateURL {
 		if i == aiaMaxURLs || st.fetched[u] {
 			break
 		}
+		if st.fetches >= maxFetches {
+			st.noteAIA(&AIABudgetError{Reason: fmt.Sprintf("more than %d fetches for one chain", maxFetches)})
+			break
+		}
+		if st.aiaCtx.Err() != nil && st.ctx.Err() == nil {
+			st.noteAIA(&AIABudgetError{Reason: fmt.Sprintf("AIA took more than %s for one chain", budget)})
+			break
+		}
 		st.fetched[u] = true
-		certs, err := st.b.AIA.Issuers(st.ctx, u)
+		st.fetches++
+		certs, err := st.b.AIA.Issuers(st.aiaCtx, u)
 		if err != nil {
-			if st.aiaErr == nil {
-				st.aiaErr = err
+			if st.aiaCtx.Err() != nil && st.ctx.Err() == nil {
+				err = &AIABudgetError{Reason: fmt.Sprintf("AIA took more than %s for one chain (at %s)", budget, u)}
 			}
+			st.noteAIA(err)
 			continue
 		}
 		for _, c := range certs {
