@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,12 +94,31 @@ against a client root store, and reports every problem with its fix.`,
 	return root
 }
 
-// Main runs trustgap with os.Args and returns the exit code.
+// Main runs trustgap with os.Args and returns the exit code. The first
+// Ctrl-C (SIGINT) or SIGTERM cancels the run, which then writes what
+// completed and exits 130; a second one exits 130 at once.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var interrupted atomic.Bool
+	go func() {
+		sig := <-sigs
+		interrupted.Store(true)
+		fmt.Fprintf(os.Stderr, "trustgap: %v: stopping, writing what completed (again to quit at once)\n", sig)
+		cancel()
+		<-sigs
+		fmt.Fprintf(os.Stderr, "trustgap: interrupted again: quitting\n")
+		os.Exit(130)
+	}()
 	f := &cmdutil.Factory{IO: cmdutil.System(), Now: time.Now, Version: BuildVersion()}
-	return Run(ctx, f, os.Args[1:])
+	code := Run(ctx, f, os.Args[1:])
+	if interrupted.Load() {
+		return 130
+	}
+	return code
 }
 
 // Run runs trustgap with args and returns the exit code, printing errors as
@@ -106,6 +127,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if errors.Is(err, cmdutil.ErrInterrupted) {
+		fmt.Fprintf(f.IO.ErrOut, "trustgap: %s\n", err)
+		return cmdutil.ExitCode(err)
+	}
 	if err != nil && !errors.Is(err, cmdutil.ErrFindings) {
 		msg := err.Error()
 		if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand") {

@@ -112,6 +112,11 @@ type Summary struct {
 	Info        int            `json:"info"`
 	Codes       map[string]int `json:"codes"`
 	Roots       []RootCount    `json:"roots"`
+	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before
+	// every target was scanned; NotScanned counts the targets left out of
+	// the report. Both are omitted from a complete run's JSON.
+	Interrupted bool `json:"interrupted,omitempty"`
+	NotScanned  int  `json:"not_scanned,omitempty"`
 
 	roots map[string]*RootCount
 }

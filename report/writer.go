@@ -214,6 +214,9 @@ func (t *textWriter) Close() error {
 	s.finish()
 	fmt.Fprintf(t.w, "%d targets: %d trusted, %d untrusted, %d unreachable; %d errors, %d warnings\n",
 		s.Targets, s.Trusted, s.Untrusted, s.Unreachable, s.Errors, s.Warnings)
+	if s.Interrupted {
+		fmt.Fprintf(t.w, "interrupted: %d targets not scanned\n", s.NotScanned)
+	}
 	if len(s.Codes) > 0 {
 		codes := make([]string, 0, len(s.Codes))
 		for c := range s.Codes {

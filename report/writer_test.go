@@ -103,3 +103,43 @@ func TestJSONDocumentParses(t *testing.T) {
 		t.Errorf("summary: %+v", s)
 	}
 }
+
+// TestInterruptedSummary: an interrupted run says so in the JSON summary
+// and the text total; a complete run's summary has neither field.
+func TestInterruptedSummary(t *testing.T) {
+	for _, interrupted := range []bool{false, true} {
+		for _, format := range []report.Format{report.FormatJSON, report.FormatText} {
+			var buf bytes.Buffer
+			w, err := report.NewWriter(&buf, report.Options{Format: format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(unreachable(t, "a.test"))
+			if interrupted {
+				s := w.Summary()
+				s.Interrupted, s.NotScanned = true, 3
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			switch {
+			case format == report.FormatText && interrupted:
+				if !strings.HasSuffix(out, "interrupted: 3 targets not scanned\nfindings: dns-failure 1\n") {
+					t.Errorf("text:\n%s", out)
+				}
+			case format == report.FormatJSON:
+				var doc struct{ Summary map[string]any }
+				if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+					t.Fatal(err)
+				}
+				_, has := doc.Summary["interrupted"]
+				if has != interrupted || interrupted && (doc.Summary["interrupted"] != true || doc.Summary["not_scanned"] != 3.0) {
+					t.Errorf("interrupted=%v: summary %v", interrupted, doc.Summary)
+				}
+			case strings.Contains(out, "interrupted"):
+				t.Errorf("a complete run says interrupted:\n%s", out)
+			}
+		}
+	}
+}

@@ -214,13 +214,21 @@ func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 		}
 		return nil
 	})
+	var ie *scanner.InterruptedError
+	if errors.As(err, &ie) {
+		// What completed is written, marked as interrupted; a bundle from
+		// half a scan would be wrong, so none is written.
+		s := p.Writer.Summary()
+		s.Interrupted, s.NotScanned = true, ie.NotScanned
+		if cerr := p.Writer.Close(); cerr != nil {
+			return fmt.Errorf("writing the report: %w", cerr)
+		}
+		return &cmdutil.InterruptedError{NotScanned: ie.NotScanned, Total: ie.Total}
+	}
 	if cerr := p.Writer.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return errors.New("scan interrupted")
-		}
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	if p.Planner != nil {
