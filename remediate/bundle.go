@@ -38,10 +38,12 @@ var funcs = template.FuncMap{
 		return t.UTC().Format(time.RFC3339)
 	},
 	"winpath": func(s string) string { return strings.ReplaceAll(s, "/", `\`) },
-	"psquote": func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" },
-	"md": func(s string) string {
-		return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'", "<", "&lt;", ">", "&gt;").Replace(s)
-	},
+	// The escapes of certificate and report text, one per language
+	// (escape.go).
+	"pscomment":  psComment,
+	"psquote":    psQuote,
+	"cmdcomment": cmdComment,
+	"md":         mdText,
 	"storeName": func(s Store) string {
 		if s == StoreRoot {
 			return "Trusted Root Certification Authorities"
@@ -69,6 +71,9 @@ type tmplData struct {
 func Render(plan *Plan, meta Meta) ([]File, error) {
 	if plan.Empty() {
 		return nil, fmt.Errorf("remediate: nothing to deploy")
+	}
+	if err := checkScriptData(plan); err != nil {
+		return nil, err
 	}
 	d := tmplData{Plan: plan, Meta: meta, Roots: plan.ByStore(StoreRoot), CAs: plan.ByStore(StoreCA), PolicyKey: winfmt.PolicyKey}
 	d.HasRoots, d.HasCAs = len(d.Roots) > 0, len(d.CAs) > 0

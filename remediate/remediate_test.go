@@ -434,3 +434,65 @@ func TestWriteAtomicAndForce(t *testing.T) {
 		t.Errorf("empty folder: %v", err)
 	}
 }
+
+// TestForceReplacesOnlyBundles: --force replaces a folder only when it holds
+// a trustgap bundle and nothing else; any other folder is an error naming
+// it, and stays as it was (issue 10: nothing of the user's is deleted).
+func TestForceReplacesOnlyBundles(t *testing.T) {
+	f := newFixture()
+	files := mustRender(t, plan(t, f.reports, false))
+	parent := t.TempDir()
+	bundle := func(name string) string {
+		dir := filepath.Join(parent, name)
+		if err := remediate.Write(dir, files, false); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(dir string)
+		want  string
+	}{
+		{"documents", func(dir string) {
+			os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+			os.WriteFile(filepath.Join(dir, "thesis.docx"), []byte("mine"), 0o644)
+		}, "is not a trustgap bundle (it has no manifest.json)"},
+		{"other-manifest", func(dir string) {
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"tool":"other","files":[]}`), 0o644)
+		}, "its manifest.json is not a trustgap manifest"},
+		{"bundle-plus-notes", func(dir string) {
+			bundle(filepath.Base(dir))
+			os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+		}, "it holds notes.txt, which its manifest.json does not list"},
+		{"bundle-plus-state", func(dir string) {
+			bundle(filepath.Base(dir))
+			os.WriteFile(filepath.Join(dir, "Import-Roots.PC01.state"), []byte("added Root X"), 0o644)
+		}, "it holds Import-Roots.PC01.state"},
+		{"bundle-plus-subfolder", func(dir string) {
+			bundle(filepath.Base(dir))
+			os.MkdirAll(filepath.Join(dir, "certs", "old"), 0o755)
+		}, "it holds certs/old, which"},
+	} {
+		dir := filepath.Join(parent, tc.name)
+		tc.setup(dir)
+		before := readTree(t, dir)
+		err := remediate.Write(dir, files, true)
+		var ne *remediate.NotBundleError
+		if !errors.As(err, &ne) || ne.Dir != dir || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want a NotBundleError with %q", tc.name, err, tc.want)
+		}
+		if !cmp.Equal(before, readTree(t, dir)) {
+			t.Errorf("%s: a refused --force changed the folder", tc.name)
+		}
+	}
+	// A bundle trustgap wrote is replaced.
+	dir := bundle("ours")
+	if err := remediate.Write(dir, files[:1], true); err != nil {
+		t.Errorf("replacing a bundle: %v", err)
+	}
+	if got := readTree(t, dir); len(got) != 1 {
+		t.Errorf("the bundle was not replaced whole: %d files", len(got))
+	}
+}
