@@ -92,7 +92,7 @@ func mdText(s string) string {
 
 // autolinkForm finds what starts a GitHub autolink ("http:", "https:",
 // "ftp:", "www.", "mailto:", "xmpp:"), to escape its last character.
-var autolinkForm = regexp.MustCompile(`(?i)\b(https?:|ftp:|mailto:|xmpp:|www\.)`)
+var autolinkForm = regexp.MustCompile(`(?i)(https?:|ftp:|mailto:|xmpp:|www\.)`)
 
 // The forms of the values trustgap itself puts in scripts as code; Render
 // refuses anything else, so a bug upstream cannot become an injection.

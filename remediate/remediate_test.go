@@ -331,27 +331,35 @@ func mustRender(t *testing.T, p *remediate.Plan) []remediate.File {
 	return files
 }
 
-// TestSambaValidator runs ../shared/tools/validate-gpo-certs.py (Samba's PReg
-// parser with a byte-exact re-pack, plus a Blob and SST decoder).
-func TestSambaValidator(t *testing.T) {
-	validator, err := filepath.Abs("../../shared/tools/validate-gpo-certs.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(validator); err != nil {
-		testtool.Missing(t, "the validator "+validator+" is not there")
-	}
+// sambaValidator returns the command that runs testdata/validate_gpo.py,
+// trustgap's own check of Registry.pol and SST files with Samba's PReg
+// parser (NDR, byte-exact re-pack) and the cryptography package.
+func sambaValidator(t *testing.T) func(args ...string) ([]byte, error) {
+	t.Helper()
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import samba.dcerpc.preg, cryptography").Run(); err != nil {
 		testtool.Missing(t, "/usr/bin/python3 lacks samba or cryptography (apt-get install python3-samba python3-cryptography)")
 	}
+	script, err := filepath.Abs(filepath.Join("testdata", "validate_gpo.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(args ...string) ([]byte, error) {
+		return exec.Command(py, append([]string{script}, args...)...).CombinedOutput()
+	}
+}
+
+// TestSambaValidator runs testdata/validate_gpo.py on a bundle's
+// Registry.pol and serialized stores.
+func TestSambaValidator(t *testing.T) {
+	validate := sambaValidator(t)
 	f := newFixture()
 	dir := filepath.Join(t.TempDir(), "b")
 	if err := remediate.Write(dir, mustRender(t, plan(t, f.reports, true)), false); err != nil {
 		t.Fatal(err)
 	}
 	for _, sst := range []string{"roots.sst", "intermediates.sst"} {
-		out, err := exec.Command(py, validator, filepath.Join(dir, "Registry.pol"), filepath.Join(dir, sst)).CombinedOutput()
+		out, err := validate(filepath.Join(dir, "Registry.pol"), filepath.Join(dir, sst))
 		if err != nil {
 			t.Fatalf("validator on Registry.pol + %s: %v\n%s", sst, err, out)
 		}
@@ -364,8 +372,50 @@ func TestSambaValidator(t *testing.T) {
 	bad := bytes.Replace(pol, []byte{';', 0, 'B', 0}, []byte{':', 0, 'B', 0}, 1)
 	badFile := filepath.Join(t.TempDir(), "Registry.pol")
 	os.WriteFile(badFile, bad, 0o644)
-	if out, err := exec.Command(py, validator, badFile).CombinedOutput(); err == nil {
+	if out, err := validate(badFile); err == nil {
 		t.Errorf("validator accepted a corrupted Registry.pol:\n%s", out)
+	}
+	// And a Root entry that is not self-signed.
+	pl := plan(t, f.reports, false)
+	for _, it := range pl.Items {
+		it.Store = remediate.StoreRoot
+	}
+	pol, err := remediate.RegistryPol(pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(badFile, pol, 0o644)
+	if out, err := validate(badFile); err == nil || !strings.Contains(string(out), "not self-signed, in Root") {
+		t.Errorf("validator accepted an intermediate in Root: %v\n%s", err, out)
+	}
+}
+
+// TestSambaValidatorReadsGPMC checks the validator itself on a Registry.pol
+// the Group Policy Management Console wrote (the shared real files), and
+// that it finds the certificates trustgap's reader finds.
+func TestSambaValidatorReadsGPMC(t *testing.T) {
+	validate := sambaValidator(t)
+	real := testtool.Shared(t, "fixtures/real/nsa-shb-certificates-Registry.pol")
+	out, err := validate(real)
+	if err != nil || !strings.Contains(string(out), "Registry.pol: 37 certificate Blob(s), 0 error(s)") {
+		t.Fatalf("validator on GPMC's Registry.pol: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := certfile.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range d.Entries {
+		key := `SystemCertificates\` + e.Store + `\Certificates\` + certutil.Thumbprint(e.Cert) + ";Blob;REG_BINARY"
+		if !strings.Contains(string(out), key) {
+			t.Errorf("trustgap reads %s, Samba does not list it", key)
+		}
+	}
+	if len(d.Entries) != 37 {
+		t.Errorf("trustgap reads %d certificates, Samba 37", len(d.Entries))
 	}
 }
 

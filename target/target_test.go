@@ -248,6 +248,25 @@ func FuzzParseTarget(f *testing.F) {
 	})
 }
 
+func FuzzAddArgs(f *testing.F) {
+	f.Add("lync\x00pool.contoso.com\x00https://mail.contoso.com/EWS/Exchange.asmx")
+	f.Add("ews\x00lync")
+	f.Add("a.b\x00lync a.b:443")
+	f.Fuzz(func(t *testing.T, s string) {
+		var l List
+		err := l.AddArgs(strings.Split(s, "\x00"))
+		var le *LineError
+		if err != nil && !errors.As(err, &le) {
+			t.Fatalf("error %v is not a *LineError", err)
+		}
+		for _, tg := range l.Targets {
+			if tg.Host == "" || tg.Role == "" || tg.Port < 1 {
+				t.Fatalf("%q gave target %+v", s, tg)
+			}
+		}
+	})
+}
+
 func FuzzTargetFile(f *testing.F) {
 	f.Add("# c\nlync a.b\n\nhttps://x.y/ews/\n")
 	f.Add("ews\n")

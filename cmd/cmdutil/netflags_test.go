@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +60,20 @@ func TestCheckFormatAnyCase(t *testing.T) {
 	if err := CheckFormat(&f, "text", "json"); err == nil || ExitCode(err) != 2 {
 		t.Errorf("xml: %v", err)
 	}
+}
+
+func FuzzDNSServer(f *testing.F) {
+	for _, s := range []string{"127.0.0.1", "::1", "[::1]:53", "dns.contoso.com:5353", "a:b:c", "[host]:53", "*.x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := DNSServer(s)
+		if err != nil {
+			return
+		}
+		h, p, err := net.SplitHostPort(got)
+		if err != nil || h == "" || p == "" {
+			t.Fatalf("%q gave %q, not HOST:PORT", s, got)
+		}
+	})
 }
