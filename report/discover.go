@@ -38,7 +38,7 @@ func writeSteps(w *bufio.Writer, steps []*discover.Step) {
 		}
 		fmt.Fprintf(w, "  %s %d. %s\n", mark, s.N, s.What)
 		for _, rec := range s.SRV {
-			fmt.Fprintf(w, "        SRV %d %d %d %s\n", rec.Priority, rec.Weight, rec.Port, rec.Target)
+			fmt.Fprintf(w, "        SRV %d %d %d %s\n", rec.Priority, rec.Weight, rec.Port, terminalSafe(rec.Target))
 		}
 		for _, p := range s.Probes {
 			line := fmt.Sprintf("dns %s", p.DNS)
@@ -58,10 +58,10 @@ func writeSteps(w *bufio.Writer, steps []*discover.Step) {
 					line += " -> " + p.HTTP.Location
 				}
 			}
-			fmt.Fprintf(w, "        %s: %s\n", p.URL(), line)
+			fmt.Fprintf(w, "        %s: %s\n", terminalSafe(p.URL()), terminalSafe(line))
 		}
 		if s.Outcome != "" {
-			fmt.Fprintf(w, "        => %s\n", strings.TrimSpace(s.Outcome))
+			fmt.Fprintf(w, "        => %s\n", terminalSafe(strings.TrimSpace(s.Outcome)))
 		}
 	}
 }

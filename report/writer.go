@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/smallstep/certinfo"
 	"github.com/trustgap/trustgap/chain"
@@ -145,7 +147,7 @@ func (t *textWriter) Write(r *chain.Result) error {
 	if r.Path != nil {
 		var names []string
 		for _, l := range r.Path.Links {
-			n := certutil.Name(l.Cert)
+			n := terminalSafe(certutil.Name(l.Cert))
 			if l.Source != chain.FromServer {
 				n += " [" + string(l.Source) + "]"
 			}
@@ -168,7 +170,7 @@ func (t *textWriter) Write(r *chain.Result) error {
 					pub = ", private"
 				}
 			}
-			fmt.Fprintf(w, "    root:    %s (SHA-1 %s, %s%s)\n", certutil.Name(root.Cert), certutil.Thumbprint(root.Cert), where, pub)
+			fmt.Fprintf(w, "    root:    %s (SHA-1 %s, %s%s)\n", terminalSafe(certutil.Name(root.Cert)), certutil.Thumbprint(root.Cert), where, pub)
 		} else {
 			w.WriteString("    root:    none (chain incomplete)\n")
 		}
@@ -201,12 +203,24 @@ func (t *textWriter) Write(r *chain.Result) error {
 			}
 			fmt.Fprintf(w, "    --- certificate %d (%s) ---\n", i, l.Source)
 			for _, line := range strings.Split(strings.TrimRight(txt, "\n"), "\n") {
-				fmt.Fprintf(w, "    %s\n", line)
+				fmt.Fprintf(w, "    %s\n", terminalSafe(line))
 			}
 		}
 	}
 	w.WriteByte('\n')
 	return w.Flush()
+}
+
+// terminalSafe replaces what a terminal would act on in certificate text
+// (control characters, ANSI escapes, bidirectional overrides) with '?': a
+// certificate's subject is the server's choice.
+func terminalSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func (t *textWriter) Close() error {

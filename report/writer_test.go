@@ -143,3 +143,25 @@ func TestInterruptedSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestTextIsTerminalSafe: a subject holding ANSI escapes, line breaks or a
+// right-to-left override reaches the terminal as '?', in the chain, the root
+// and the verbose certificate text.
+func TestTextIsTerminalSafe(t *testing.T) {
+	evil := "Evil\x1b[2J\x1b]0;owned\x07\r\nFAKE OK\u202eCA"
+	root := testca.New(testca.Options{CN: evil, IsCA: true}, nil)
+	r := judged(t, nil, "mail.contoso.test", testca.Leaf(root, "mail.contoso.test"), root.Cert)
+	var buf bytes.Buffer
+	w, _ := report.NewWriter(&buf, report.Options{Format: report.FormatText, Verbose: true})
+	w.Write(r)
+	w.Close()
+	out := buf.String()
+	for _, bad := range []string{"\x1b", "\x07", "\r", "\u202e", "\nFAKE OK"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the text report holds %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "CN=Evil?[2J?]0;owned???FAKE OK?CA") {
+		t.Errorf("the subject is not shown with '?':\n%s", out)
+	}
+}
