@@ -232,6 +232,11 @@ func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	if p.Planner != nil {
+		if ctx.Err() != nil {
+			// Interrupted after the last target: the report is whole, but
+			// the run was asked to stop, so no bundle.
+			return &cmdutil.InterruptedError{Total: p.Writer.Summary().Targets}
+		}
 		if err := p.bundle.Write(p.io, p.Planner.Plan(), p.meta); err != nil {
 			return err
 		}
