@@ -75,8 +75,10 @@ func NewCmdScan(f *cmdutil.Factory, runF func(context.Context, *ScanOptions) err
 completes it through AIA, builds it to its root and judges it for a Lync or
 Skype for Business client. A target is host, host:port, [v6]:port or
 https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
-lync, other). Exit status: 0 no error-severity finding, 1 at least one,
-2 usage or input error.`,
+lync, other), in the same argument or as the argument before it. Ctrl-C
+stops the scan and writes what completed, without a bundle. Exit status:
+0 no error-severity finding, 1 at least one, 2 usage or input error,
+130 interrupted.`,
 		Example: `  trustgap scan https://mail.contoso.com/EWS/Exchange.asmx lync pool.contoso.com
   trustgap scan -f servers.txt --roots client-roots.sst --format json > report.json`,
 		RunE: func(c *cobra.Command, args []string) error {
