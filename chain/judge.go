@@ -267,7 +267,7 @@ func (j *Judge) fetchFinding(r *Result) {
 	}
 	switch code {
 	case finding.CodeDNSFailure:
-		fix = fmt.Sprintf("create the DNS record for %s, or check the name and the DNS server used", r.Target.Host)
+		fix = dnsFix(r)
 	case finding.CodeConnectFailure:
 		fix = fmt.Sprintf("check that the service listens on port %d and that no firewall blocks it from the clients' network", r.Target.Port)
 	case finding.CodeTimeout:
@@ -278,6 +278,31 @@ func (j *Judge) fetchFinding(r *Result) {
 		fix = fmt.Sprintf("check that port %d of %s speaks TLS and that its certificate binding is in place", r.Target.Port, r.Target.Host)
 	}
 	r.add(code, finding.SevError, fix, "%s", finding.Text(r.Err))
+}
+
+// dnsKinded is a DNS failure that says its kind (network.DNSError).
+type dnsKinded interface{ DNSFailureKind() string }
+
+// dnsFix chooses the dns-failure fix by what the DNS server answered: a
+// missing record is created, a failing or refusing server is checked.
+func dnsFix(r *Result) string {
+	host := r.Target.Host
+	kind := ""
+	var dk dnsKinded
+	if errors.As(r.Err, &dk) {
+		kind = dk.DNSFailureKind()
+	}
+	switch kind {
+	case "nxdomain":
+		return fmt.Sprintf("create the DNS record for %s (the name does not exist), or check the name and the DNS server used", host)
+	case "no-answer":
+		return fmt.Sprintf("create the A (or AAAA) record for %s (the name exists without one), or check the name and the DNS server used", host)
+	case "servfail":
+		return fmt.Sprintf("the DNS server failed or refused to answer for %s: check that server (its zone, forwarders, and whether it answers this client), or resolve through another with --dns", host)
+	case "timeout":
+		return fmt.Sprintf("no DNS answer for %s in time: check that the DNS server is reachable from here, or resolve through another with --dns", host)
+	}
+	return fmt.Sprintf("create the DNS record for %s, or check the name and the DNS server used", host)
 }
 
 // unparsable reports the presented certificates that do not parse: the

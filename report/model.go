@@ -223,6 +223,11 @@ type Summary struct {
 	// Republish lists the CRLs met that have expired or expire within 48
 	// hours, by URL; omitted when there are none.
 	Republish []StaleCRL `json:"crls_to_republish,omitempty"`
+	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before
+	// every target was scanned; NotScanned counts the targets left out of
+	// the report. Both are omitted from a complete run's JSON.
+	Interrupted bool `json:"interrupted,omitempty"`
+	NotScanned  int  `json:"not_scanned,omitempty"`
 
 	roots map[string]*RootCount
 	stale map[string]StaleCRL

@@ -440,6 +440,9 @@ func (t *textWriter) Close() error {
 	v := s.Verdicts
 	fmt.Fprintf(t.w, "%d targets: %d OK, %d WARN, %d FAIL, %d UNREACHABLE (%d trusted, %d untrusted); %d errors, %d warnings, %d info\n",
 		s.Targets, v.OK, v.Warn, v.Fail, v.Unreachable, s.Trusted, s.Untrusted, s.Errors, s.Warnings, s.Info)
+	if s.Interrupted {
+		fmt.Fprintf(t.w, "interrupted: %d targets not scanned\n", s.NotScanned)
+	}
 	if len(s.Codes) > 0 {
 		codes := make([]string, 0, len(s.Codes))
 		for c := range s.Codes {

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -35,16 +34,9 @@ func ParseAuthroot(src string) (ctl, certs string, err error) {
 
 // ReadCTL reads a certificate trust list file (authroot.stl).
 func ReadCTL(path string) (*winfmt.CTL, error) {
-	fi, err := os.Stat(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	ctl, err := winfmt.DecodeCTL(data)
 	if err != nil {

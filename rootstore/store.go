@@ -29,6 +29,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,8 +112,26 @@ func Load(sources ...string) (*Store, error) {
 // maxDirFiles bounds how many files a directory source is read from.
 const maxDirFiles = 10000
 
-// maxFileSize bounds one source file.
-const maxFileSize = 64 << 20
+// MaxFileSize bounds one source file: a larger one (or an endless one,
+// such as /dev/zero) is an error once that much is read.
+const MaxFileSize = 64 << 20
+
+// readFile reads path, at most [MaxFileSize] bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB: not a certificate store file", MaxFileSize>>20)
+	}
+	return data, nil
+}
 
 // storePrefixes are the store names a source may be prefixed with.
 var storePrefixes = []string{"root", "ca", "disallowed"}
@@ -205,16 +224,12 @@ func (s *Store) addPath(path string) error {
 }
 
 func (s *Store) addFile(path string, strict bool) error {
-	fi, err := os.Stat(path)
+	data, err := readFile(path)
 	if err != nil {
-		return err
-	}
-	if fi.Size() > maxFileSize {
-		return fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
+		if strict {
+			return err
+		}
+		return fmt.Errorf("%s: skipped: %v", path, err)
 	}
 	d, err := certfile.Decode(data)
 	if errors.Is(err, certfile.ErrCTL) {
@@ -311,7 +326,7 @@ func certsOf(cs []Cert) []*x509.Certificate {
 func readFiles(paths []string) []*x509.Certificate {
 	var out []*x509.Certificate
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			continue
 		}

@@ -143,7 +143,7 @@ func (o *ClientOptions) readRegistry() (*winreg.Registry, error) {
 }
 
 func clientRun(ctx context.Context, o *ClientOptions) error {
-	if err := cmdutil.CheckFormat(o.Format, "text", "json"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json"); err != nil {
 		return err
 	}
 	at, err := cmdutil.ParseNow(o.At, o.Now)

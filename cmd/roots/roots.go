@@ -26,6 +26,14 @@ func NewCmdRoots(f *cmdutil.Factory, runF func(context.Context, *AuditOptions) e
 	c := &cobra.Command{
 		Use:   "roots",
 		Short: "Inspect client root stores",
+		// A group alone is a usage error (exit 2), not a help page with
+		// exit 0.
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.FlagErrorf("unknown roots subcommand %q (want audit)", args[0])
+			}
+			return cmdutil.FlagErrorf("roots needs a subcommand: audit")
+		},
 	}
 	c.AddCommand(newCmdAudit(f, runF))
 	return c
@@ -62,7 +70,7 @@ usage or input error.`,
 }
 
 func auditRun(o *AuditOptions) error {
-	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl"); err != nil {
 		return err
 	}
 	now, err := cmdutil.ParseNow(o.At, o.Now)

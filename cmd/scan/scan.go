@@ -91,8 +91,10 @@ func NewCmdScan(f *cmdutil.Factory, runF func(context.Context, *ScanOptions) err
 completes it through AIA, builds it to its root and judges it for a Lync or
 Skype for Business client. A target is host, host:port, [v6]:port or
 https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
-lync, other). Exit status: 0 no error-severity finding, 1 at least one,
-2 usage or input error.`,
+lync, other), in the same argument or as the argument before it. Ctrl-C
+stops the scan and writes what completed, without a bundle. Exit status:
+0 no error-severity finding, 1 at least one, 2 usage or input error,
+130 interrupted.`,
 		Example: `  trustgap scan https://mail.contoso.com/EWS/Exchange.asmx lync pool.contoso.com
   trustgap scan -f servers.txt --roots client-roots.sst --format json > report.json`,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -112,12 +114,8 @@ lync, other). Exit status: 0 no error-severity finding, 1 at least one,
 // line stops everything, before any connection.
 func (o *ScanOptions) readTargets() ([]target.Target, error) {
 	var list target.List
-	for i, a := range o.Args {
-		t, err := target.ParseTarget(a)
-		if err != nil {
-			return nil, &target.LineError{File: "argument", Line: i + 1, Err: err}
-		}
-		list.Add(t)
+	if err := list.AddArgs(o.Args); err != nil {
+		return nil, err
 	}
 	for _, name := range o.TargetFiles {
 		if name == "-" {
@@ -182,7 +180,7 @@ type Prepared struct {
 // Prepare checks the flags, loads the root store and builds the scanner and
 // report writer. Any problem is a usage or input error.
 func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version string) (*Prepared, error) {
-	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl"); err != nil {
 		return nil, err
 	}
 	if err := o.Bundle.Check(); err != nil {
@@ -284,16 +282,29 @@ func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 		}
 		return nil
 	})
+	var ie *scanner.InterruptedError
+	if errors.As(err, &ie) {
+		// What completed is written, marked as interrupted; a bundle from
+		// half a scan would be wrong, so none is written.
+		s := p.Writer.Summary()
+		s.Interrupted, s.NotScanned = true, ie.NotScanned
+		if cerr := p.Writer.Close(); cerr != nil {
+			return fmt.Errorf("writing the report: %w", cerr)
+		}
+		return &cmdutil.InterruptedError{NotScanned: ie.NotScanned, Total: ie.Total}
+	}
 	if cerr := p.Writer.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return errors.New("scan interrupted")
-		}
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	if p.Planner != nil {
+		if ctx.Err() != nil {
+			// Interrupted after the last target: the report is whole, but
+			// the run was asked to stop, so no bundle.
+			return &cmdutil.InterruptedError{Total: p.Writer.Summary().Targets}
+		}
 		if err := p.bundle.Write(p.io, p.Planner.Plan(), p.meta); err != nil {
 			return err
 		}

@@ -21,6 +21,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("TRUSTGAP_TEST_RUN_MAIN") == "1" {
+		os.Exit(cmd.Main()) // a test runs trustgap as a process of its own
+	}
 	testscript.Main(m, map[string]func(){
 		"trustgap": func() { os.Exit(cmd.Main()) },
 	})

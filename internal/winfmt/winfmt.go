@@ -226,10 +226,32 @@ func (p *polReader) str() (string, error) {
 		r := binary.LittleEndian.Uint16(p.b[p.off:])
 		p.off += 2
 		if r == 0 {
+			if i := loneSurrogate(u); i >= 0 {
+				// Decoding would turn it into U+FFFD: a different name.
+				return "", fmt.Errorf("string is not valid UTF-16: lone surrogate 0x%04X at character %d", u[i], i+1)
+			}
 			return string(utf16.Decode(u)), nil
 		}
 		u = append(u, r)
 	}
+}
+
+// loneSurrogate returns the index of the first unpaired surrogate in u, or
+// -1.
+func loneSurrogate(u []uint16) int {
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
+		case c >= 0xD800 && c < 0xDC00:
+			if i+1 < len(u) && u[i+1] >= 0xDC00 && u[i+1] < 0xE000 {
+				i++
+				continue
+			}
+			return i
+		case c >= 0xDC00 && c < 0xE000:
+			return i
+		}
+	}
+	return -1
 }
 
 func (p *polReader) u32() (uint32, error) {

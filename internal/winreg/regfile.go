@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -53,12 +54,19 @@ func (r *Registry) LoadFile(path string) error {
 	if fi.IsDir() {
 		return &ParseError{File: path, Err: errors.New("is a directory")}
 	}
-	if fi.Size() > MaxFileSize {
-		return &ParseError{File: path, Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
-	}
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return &ParseError{File: path, Err: err}
+	}
+	defer f.Close()
+	// Read through a limit, not by the size Stat gives: a device such as
+	// /dev/zero says 0 and never ends.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return &ParseError{File: path, Err: err}
+	}
+	if len(data) > MaxFileSize {
+		return &ParseError{File: path, Err: fmt.Errorf("larger than %d MiB", MaxFileSize>>20)}
 	}
 	return r.Parse(path, data)
 }
