@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/smallstep/certinfo"
 	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/certutil"
@@ -367,6 +368,21 @@ func (t *textWriter) verbose(r *chain.Result) {
 		for _, kv := range certLines(l.Cert) {
 			fmt.Fprintf(w, "        %-18s %s\n", kv[0]+":", kv[1])
 		}
+		writeFullText(w, l.Cert)
+	}
+}
+
+// writeFullText writes c in full, as OpenSSL's "x509 -text" lays it out
+// (github.com/smallstep/certinfo), every line escaped: the certificate's
+// names and extensions are its issuer's choice.
+func writeFullText(w *bufio.Writer, c *x509.Certificate) {
+	txt, err := certinfo.CertificateText(c)
+	if err != nil {
+		fmt.Fprintf(w, "        (full text unavailable: %s)\n", safe(err.Error()))
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(txt, "\n"), "\n") {
+		fmt.Fprintf(w, "        | %s\n", safe(line))
 	}
 }
 
