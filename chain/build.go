@@ -11,6 +11,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -43,6 +44,9 @@ type Link struct {
 	// Sig is the status of this certificate's signature checked with the
 	// next link's key; the last link's is [certutil.SigValid].
 	Sig certutil.SigStatus
+	// Revocation is the certificate's revocation status, set by the
+	// revocation check after building; nil when none ran.
+	Revocation *Revocation
 }
 
 // Path is a chain built from a leaf towards a root.
@@ -94,7 +98,18 @@ const (
 	maxDepth           = 8
 	maxSignatureChecks = 100
 	maxPaths           = 16
+	// AIAMaxFetches bounds the AIA fetches of one target (all its
+	// certificates), and AIABudget the time they take together.
+	AIAMaxFetches = 8
+	AIABudget     = 15 * time.Second
 )
+
+// AIABudgetError is AIA work for one target cut short by its bounds.
+type AIABudgetError struct {
+	Reason string
+}
+
+func (e *AIABudgetError) Error() string { return "chain: AIA stopped: " + e.Reason }
 
 // CertSet is a set of certificates indexed by subject for issuer look-ups.
 // The zero value is empty and ready to use.
@@ -204,6 +219,10 @@ type Builder struct {
 	AIA IssuerFetcher
 	// Now is the instant paths are judged at; zero means time.Now().
 	Now time.Time
+	// AIAMaxFetches and AIABudget bound the AIA work for one chain; zero
+	// means the package's AIAMaxFetches and AIABudget.
+	AIAMaxFetches int
+	AIABudget     time.Duration
 }
 
 // IssuerFetcher returns the certificates an AIA caIssuers URL serves.
@@ -216,6 +235,8 @@ type buildState struct {
 	b         *Builder
 	v         *Validator
 	ctx       context.Context
+	aiaCtx    context.Context // ctx bounded by the AIA budget
+	fetches   int
 	presented *CertSet
 	aia       *CertSet
 	checks    int
@@ -239,6 +260,9 @@ func (b *Builder) Build(ctx context.Context, leaf *x509.Certificate, presented [
 		presented: NewCertSet(presented...), aia: &CertSet{},
 		fetched: map[string]bool{}, tried: map[string][]AIAAttempt{},
 	}
+	var cancel context.CancelFunc
+	st.aiaCtx, cancel = context.WithTimeout(ctx, cmp.Or(b.AIABudget, AIABudget))
+	defer cancel()
 	st.walk([]Link{{Cert: leaf, Source: FromServer}})
 	best := st.paths[0]
 	for _, p := range st.paths[1:] {
@@ -449,6 +473,13 @@ func (st *buildState) walk(links []Link) {
 	}
 }
 
+// noteAIA keeps the first AIA failure.
+func (st *buildState) noteAIA(err error) {
+	if st.aiaErr == nil {
+		st.aiaErr = err
+	}
+}
+
 // fetchAIA fetches cur's caIssuers URLs and returns the certificates named
 // as cur's issuer, recording what each URL gave.
 func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
@@ -458,6 +489,7 @@ func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
 	}
 	var out []cand
 	attempts := []AIAAttempt{}
+	budget, maxFetches := cmp.Or(st.b.AIABudget, AIABudget), cmp.Or(st.b.AIAMaxFetches, AIAMaxFetches)
 	for i, u := range cur.IssuingCertificateURL {
 		if i == aiaMaxURLs {
 			attempts = append(attempts, AIAAttempt{URL: u, Outcome: fmt.Sprintf("not tried (at most %d URLs per certificate)", aiaMaxURLs)})
@@ -466,12 +498,26 @@ func (st *buildState) fetchAIA(cur *x509.Certificate) []cand {
 		if st.fetched[u] {
 			continue
 		}
+		var over error
+		switch {
+		case st.fetches >= maxFetches:
+			over = &AIABudgetError{Reason: fmt.Sprintf("more than %d fetches for one chain", maxFetches)}
+		case st.aiaCtx.Err() != nil && st.ctx.Err() == nil:
+			over = &AIABudgetError{Reason: fmt.Sprintf("AIA took more than %s for one chain", budget)}
+		}
+		if over != nil {
+			st.noteAIA(over)
+			attempts = append(attempts, AIAAttempt{URL: u, Outcome: "not tried: " + finding.Text(over)})
+			continue
+		}
 		st.fetched[u] = true
-		certs, err := st.b.AIA.Issuers(st.ctx, u)
+		st.fetches++
+		certs, err := st.b.AIA.Issuers(st.aiaCtx, u)
 		if err != nil {
-			if st.aiaErr == nil {
-				st.aiaErr = err
+			if st.aiaCtx.Err() != nil && st.ctx.Err() == nil {
+				err = &AIABudgetError{Reason: fmt.Sprintf("AIA took more than %s for one chain (at %s)", budget, u)}
 			}
+			st.noteAIA(err)
 			attempts = append(attempts, AIAAttempt{URL: u, Outcome: aiaOutcome(err)})
 			continue
 		}

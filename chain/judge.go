@@ -142,6 +142,11 @@ type Judge struct {
 	// Disallowed holds the certificates clients refuse.
 	Disallowed *CertSet
 	Now        time.Time
+	// RootRule, when set, may refuse a root of the client store for this
+	// chain: it returns why ("" when the root may anchor it). The root
+	// store sets it for roots of Microsoft's root program, whose CTL entry
+	// restricts them (rootstore.Store.RootRule).
+	RootRule func(root, leaf *x509.Certificate, now time.Time) string
 }
 
 // NewJudge returns a judge for a client store, the lync targets' roots and
@@ -196,6 +201,12 @@ func (j *Judge) Apply(r *Result) {
 		r.LyncRoot = !r.InStore && !selfSignedLeaf && !j.NoLyncAssumption && j.Lync.Contains(root.Cert)
 	}
 	anchored := r.InStore || r.LyncRoot
+	restricted := ""
+	if r.InStore && !selfSignedLeaf && j.RootRule != nil {
+		if restricted = j.RootRule(root.Cert, leaf, j.Now); restricted != "" {
+			anchored = false
+		}
+	}
 	host := r.Target.Host
 	alone := ""
 	if !p.Valid() {
@@ -211,6 +222,10 @@ func (j *Judge) Apply(r *Result) {
 		r.add(finding.CodeSelfSigned, finding.SevInfo,
 			"replace it with a CA-issued certificate when convenient: every client needs this exact certificate, and again when it is renewed",
 			"the server presents a self-signed certificate %s; the client store holds that very certificate", describe(leaf))
+	case restricted != "":
+		r.add(finding.CodeCTLRestricted, finding.SevError,
+			"have the certificate reissued by a CA that Microsoft's root program trusts for server authentication (or by the CA behind Lync, deployed by Group Policy)",
+			"the chain ends at root %s, which the client trusts only through Microsoft's root program (authroot.stl), and %s", describe(root.Cert), restricted)
 	case root != nil && !anchored:
 		r.add(finding.CodeUntrustedRoot, finding.SevError,
 			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s", describe(root.Cert), alone),
@@ -252,7 +267,7 @@ func (j *Judge) fetchFinding(r *Result) {
 	}
 	switch code {
 	case finding.CodeDNSFailure:
-		fix = fmt.Sprintf("create the DNS record for %s, or check the name and the DNS server used", r.Target.Host)
+		fix = dnsFix(r)
 	case finding.CodeConnectFailure:
 		fix = fmt.Sprintf("check that the service listens on port %d and that no firewall blocks it from the clients' network", r.Target.Port)
 	case finding.CodeTimeout:
@@ -263,6 +278,35 @@ func (j *Judge) fetchFinding(r *Result) {
 		fix = fmt.Sprintf("check that port %d of %s speaks TLS and that its certificate binding is in place", r.Target.Port, r.Target.Host)
 	}
 	r.add(code, finding.SevError, fix, "%s", finding.Text(r.Err))
+}
+
+// dnsKinded is a DNS failure that says its kind (network.DNSError).
+type dnsKinded interface{ DNSFailureKind() string }
+
+// dnsFix chooses the dns-failure fix by what the DNS server answered: a
+// missing record is created, a failing or refusing server is checked.
+func dnsFix(r *Result) string {
+	host := r.Target.Host
+	kind := ""
+	var dk dnsKinded
+	if errors.As(r.Err, &dk) {
+		kind = dk.DNSFailureKind()
+	}
+	switch kind {
+	case "nxdomain":
+		return fmt.Sprintf("create the DNS record for %s (the name does not exist), or check the name and the DNS server used", host)
+	case "no-answer":
+		return fmt.Sprintf("create the A (or AAAA) record for %s (the name exists without one), or check the name and the DNS server used", host)
+	case "servfail":
+		return fmt.Sprintf("the DNS server failed or refused to answer for %s: check that server (its zone, forwarders, and whether it answers this client), or resolve through another with --dns", host)
+	case "timeout":
+		return fmt.Sprintf("no DNS answer for %s in time: check that the DNS server is reachable from here, or resolve through another with --dns", host)
+	case "error":
+		// No answer to judge the name by: the server could not be asked
+		// (refused, unreachable) or answered garbage.
+		return fmt.Sprintf("the DNS server could not be asked about %s (see the message): check that it is reachable from here and answers DNS, or resolve through another with --dns", host)
+	}
+	return fmt.Sprintf("create the DNS record for %s, or check the name and the DNS server used", host)
 }
 
 // unparsable reports the presented certificates that do not parse: the

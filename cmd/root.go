@@ -11,11 +11,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/bundle"
+	"github.com/trustgap/trustgap/cmd/client"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/demo"
 	"github.com/trustgap/trustgap/cmd/diff"
@@ -25,8 +29,44 @@ import (
 	"github.com/trustgap/trustgap/cmd/scan"
 )
 
-// Version is set at build time with -ldflags "-X github.com/trustgap/trustgap/cmd.Version=...".
-var Version = "dev"
+// Version, when set at build time with -ldflags "-X
+// github.com/trustgap/trustgap/cmd.Version=v1.2.3" (releases), is trustgap's
+// version; when empty, the version comes from the build ([BuildVersion]).
+var Version = ""
+
+// BuildVersion returns trustgap's version: [Version] when set, else the
+// module version the Go toolchain recorded in the binary (the tag for "go
+// install ...@v1.2.3", a pseudo-version with the commit for a build from a
+// clone), else "devel" plus the commit when known.
+func BuildVersion() string {
+	if Version != "" {
+		return Version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	v := "devel"
+	if rev != "" {
+		v += "-" + rev[:min(12, len(rev))]
+	}
+	if dirty {
+		v += "-dirty"
+	}
+	return v
+}
 
 // NewCmdRoot returns the trustgap command with every subcommand.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
@@ -46,6 +86,9 @@ against a client root store, and reports every problem with its fix.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cmdutil.FlagError{Err: err}
 	})
+	// --version without cobra's -v shorthand: subcommands use -v for
+	// --verbose.
+	root.Flags().Bool("version", false, "print trustgap's version")
 	root.AddCommand(scan.NewCmdScan(f, nil))
 	root.AddCommand(demo.NewCmdDemo(f, nil))
 	root.AddCommand(bundle.NewCmdBundle(f, nil))
@@ -53,15 +96,35 @@ against a client root store, and reports every problem with its fix.`,
 	root.AddCommand(discover.NewCmdDiscover(f, nil))
 	root.AddCommand(report.NewCmdReport(f, nil))
 	root.AddCommand(diff.NewCmdDiff(f, nil))
+	root.AddCommand(client.NewCmdClient(f, nil))
 	return root
 }
 
-// Main runs trustgap with os.Args and returns the exit code.
+// Main runs trustgap with os.Args and returns the exit code. The first
+// Ctrl-C (SIGINT) or SIGTERM cancels the run, which then writes what
+// completed and exits 130; a second one exits 130 at once.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	f := &cmdutil.Factory{IO: cmdutil.System(), Now: time.Now, Version: Version}
-	return Run(ctx, f, os.Args[1:])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var interrupted atomic.Bool
+	go func() {
+		sig := <-sigs
+		interrupted.Store(true)
+		fmt.Fprintf(os.Stderr, "trustgap: %v: stopping, writing what completed (again to quit at once)\n", sig)
+		cancel()
+		<-sigs
+		fmt.Fprintf(os.Stderr, "trustgap: interrupted again: quitting\n")
+		os.Exit(130)
+	}()
+	f := &cmdutil.Factory{IO: cmdutil.System(), Now: time.Now, Version: BuildVersion()}
+	code := Run(ctx, f, os.Args[1:])
+	if interrupted.Load() {
+		return 130
+	}
+	return code
 }
 
 // Run runs trustgap with args and returns the exit code, printing errors as
@@ -70,6 +133,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if errors.Is(err, cmdutil.ErrInterrupted) {
+		fmt.Fprintf(f.IO.ErrOut, "trustgap: %s\n", err)
+		return cmdutil.ExitCode(err)
+	}
 	if err != nil && !errors.Is(err, cmdutil.ErrFindings) {
 		msg := err.Error()
 		if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand") {

@@ -289,6 +289,10 @@ func (r *Report) judgeAutodiscover() {
 	}
 }
 
+// ExchangeHost is the host of the first Autodiscover step that works (the
+// Exchange server clients find), or "".
+func (r *Report) ExchangeHost() string { return r.exchangeHost() }
+
 // host of the first Autodiscover step that works.
 func (r *Report) exchangeHost() string {
 	for _, s := range r.Autodiscover {

@@ -82,6 +82,22 @@ const (
 	CodeRootPresented       = "root-presented"
 	CodeLegacyClients       = "legacy-clients"
 	CodeTLS10Accepted       = "tls10-accepted"
+	// CodeCTLRestricted is a root trusted only through Microsoft's root
+	// program whose authroot.stl entry refuses this chain.
+	CodeCTLRestricted = "ctl-restricted"
+)
+
+// The revocation codes (scan): what checking the CRLs and OCSP responders
+// of a chain can find.
+const (
+	CodeRevoked               = "revoked"
+	CodeRevocationUnreachable = "revocation-unreachable"
+	CodeRevocationLDAPOnly    = "revocation-ldap-only"
+	CodeCRLExpired            = "crl-expired"
+	CodeCRLExpiring           = "crl-expiring"
+	CodeCRLBadSignature       = "crl-bad-signature"
+	CodeOCSPBadResponse       = "ocsp-bad-response"
+	CodeNoRevocationInfo      = "no-revocation-info"
 )
 
 // The discover codes: what the clients' lookups can be found to do.
@@ -94,6 +110,18 @@ const (
 	CodeLyncNameMismatch = "lync-name-mismatch"
 	CodeSRVOutsideDomain = "srv-target-outside-domain"
 	CodeTrustModelData   = "trust-model-data"
+)
+
+// The client codes: what a user's machine can be found to say about its
+// Outlook profiles, Lync and its trust (trustgap client). trust-model-data
+// is shared with discover.
+const (
+	CodeNoDefaultProfile    = "no-default-profile"
+	CodeDefaultNotExchange  = "default-profile-not-exchange"
+	CodeDefaultOtherMailbox = "default-profile-other-mailbox"
+	CodeSeveralProfiles     = "several-profiles"
+	CodeSMTPSIPDiffer       = "smtp-sip-domain-differ"
+	CodeOSDisagrees         = "os-disagrees"
 )
 
 // The roots audit codes: what a Windows Root store can be found to hold.
@@ -121,16 +149,23 @@ var All = map[string][]string{
 		CodeDNSFailure, CodeConnectFailure, CodeTimeout, CodeHandshakeFailure,
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
-		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed,
+		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed, CodeCTLRestricted,
 		CodeBadSignature, CodeNoServerAuth, CodeIssuerNotCA, CodeV1Intermediate,
 		CodePathLength, CodeKeyUsage, CodeNameConstraints, CodeCriticalExtension,
 		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,
 		CodeInconsistentServers, CodeChainOrder, CodeExtraCerts, CodeRootPresented,
 		CodeLegacyClients, CodeTLS10Accepted,
+		CodeRevoked, CodeRevocationUnreachable, CodeRevocationLDAPOnly,
+		CodeCRLExpired, CodeCRLExpiring, CodeCRLBadSignature, CodeOCSPBadResponse,
+		CodeNoRevocationInfo,
 	},
 	"discover": {
 		CodeNoAutodiscover, CodeEndpointFailed, CodeADNameMismatch, CodeADRedirect,
 		CodeNoLyncDiscover, CodeLyncNameMismatch, CodeSRVOutsideDomain, CodeTrustModelData,
+	},
+	"client": {
+		CodeNoDefaultProfile, CodeDefaultNotExchange, CodeDefaultOtherMailbox,
+		CodeSeveralProfiles, CodeSMTPSIPDiffer, CodeTrustModelData, CodeOSDisagrees,
 	},
 	"roots audit": {
 		CodeNonSelfSigned, CodeIssuerListLarge, CodeTooManyRoots, CodeExpiredRoot,
@@ -143,7 +178,7 @@ var All = map[string][]string{
 // types start with, for use inside a finding's message.
 func Text(err error) string {
 	msg := err.Error()
-	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: "} {
+	for _, p := range []string{"network: ", "chain: ", "rootstore: ", "discover: ", "scanner: ", "client: ", "revocation: "} {
 		if m, ok := strings.CutPrefix(msg, p); ok {
 			return m
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,9 +20,10 @@ const (
 	AIAMaxBytes     = 1 << 20
 	AIATimeout      = 5 * time.Second
 	AIAMaxRedirects = 3
-	// maxCacheEntries bounds a Fetcher's cache; past it, fetches are not
-	// cached.
-	maxCacheEntries = 10000
+	// AIACacheEntries and AIACacheBytes bound a Fetcher's cache; past
+	// them, answers are not cached (each is fetched again when asked for).
+	AIACacheEntries = 10000
+	AIACacheBytes   = 64 << 20
 )
 
 // Fetcher makes bounded HTTP GETs: each answer at most AIAMaxBytes, within
@@ -36,6 +36,9 @@ type Fetcher struct {
 
 	mu    sync.Mutex
 	cache map[string]*fetchEntry
+	bytes int // the bodies held in cache
+	// maxBytes is AIACacheBytes; tests lower it.
+	maxBytes int
 }
 
 type fetchEntry struct {
@@ -68,30 +71,48 @@ func NewFetcher(d *Dialer) *Fetcher {
 	return &Fetcher{
 		client: &http.Client{
 			Transport: tr,
-			Timeout:   AIATimeout,
+			// Each request carries its own deadline (Limits.Timeout).
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) > AIAMaxRedirects {
-					return fmt.Errorf("more than %d redirects", AIAMaxRedirects)
+				max := AIAMaxRedirects
+				if l, ok := req.Context().Value(limitsKey{}).(Limits); ok {
+					max = l.MaxRedirects
+				}
+				if len(via) > max {
+					return fmt.Errorf("more than %d redirects", max)
 				}
 				return nil
 			},
 		},
-		cache: make(map[string]*fetchEntry),
+		cache:    make(map[string]*fetchEntry),
+		maxBytes: AIACacheBytes,
 	}
 }
 
 // Get returns the body at url, from the cache when it was fetched before.
-// Errors do not name the URL; callers wrap them.
+// The cache holds at most [AIACacheEntries] answers and [AIACacheBytes] of
+// bodies; a fetch cut short by the caller's ctx is not cached. Errors do
+// not name the URL; callers wrap them.
 func (f *Fetcher) Get(ctx context.Context, url string) ([]byte, error) {
 	f.mu.Lock()
 	e, ok := f.cache[url]
 	if !ok {
 		e = &fetchEntry{done: make(chan struct{})}
-		if len(f.cache) < maxCacheEntries {
+		cached := len(f.cache) < AIACacheEntries
+		if cached {
 			f.cache[url] = e
 		}
 		f.mu.Unlock()
 		e.body, e.err = f.get(ctx, url)
+		if cached {
+			f.mu.Lock()
+			switch {
+			case ctx.Err() != nil, f.bytes+len(e.body) > f.maxBytes:
+				delete(f.cache, url) // the caller's cancellation, or no room
+			default:
+				f.bytes += len(e.body)
+			}
+			f.mu.Unlock()
+		}
 		close(e.done)
 		return e.body, e.err
 	}
@@ -105,28 +126,7 @@ func (f *Fetcher) Get(ctx context.Context, url string) ([]byte, error) {
 }
 
 func (f *Fetcher) get(ctx context.Context, url string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, AIATimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP status %s", resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, AIAMaxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > AIAMaxBytes {
-		return nil, fmt.Errorf("answer larger than %d bytes", AIAMaxBytes)
-	}
-	return body, nil
+	return f.do(ctx, Request{URL: url})
 }
 
 // AIA fetches the issuer certificates named by AIA caIssuers URLs.

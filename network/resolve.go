@@ -34,9 +34,12 @@ type DNSErrorKind string
 const (
 	NXDomain   DNSErrorKind = "nxdomain"  // the name does not exist
 	NoAnswer   DNSErrorKind = "no-answer" // the name exists but has no record of that type
-	ServFail   DNSErrorKind = "servfail"  // the server failed or refused to answer
+	ServFail   DNSErrorKind = "servfail"  // the server failed or refused to answer (SERVFAIL, REFUSED)
 	DNSTimeout DNSErrorKind = "timeout"   // no answer in time
 	DNSOther   DNSErrorKind = "error"     // anything else (bad reply, network error)
+	// NotFound is the system resolver's "no such host" when the platform
+	// does not tell NXDOMAIN from NoAnswer.
+	NotFound DNSErrorKind = "not-found"
 )
 
 // DNSError is a failed lookup of Name through Server (empty for the system
@@ -60,8 +63,10 @@ func (e *DNSError) Error() string {
 		msg += "no such name (NXDOMAIN)"
 	case NoAnswer:
 		msg += "no " + e.Type + " record"
+	case NotFound:
+		msg += "no such name, or no " + e.Type + " record"
 	case ServFail:
-		msg += "server failure"
+		msg += "the DNS server failed or refused to answer"
 	case DNSTimeout:
 		msg += "timed out"
 	default:
@@ -74,6 +79,10 @@ func (e *DNSError) Error() string {
 }
 
 func (e *DNSError) Unwrap() error { return e.Err }
+
+// DNSFailureKind returns the kind of failure as a string, for packages that
+// choose a fix without importing network (chain).
+func (e *DNSError) DNSFailureKind() string { return string(e.Kind) }
 
 // SRV is one SRV answer.
 type SRV struct {
@@ -96,7 +105,7 @@ type SystemResolver struct{}
 func (SystemResolver) LookupIP(ctx context.Context, host string) ([]net.IP, error) {
 	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
 	if err != nil {
-		return nil, systemDNSError(host, "A/AAAA", err)
+		return nil, systemDNSError(ctx, host, "A/AAAA", dns.TypeA, err)
 	}
 	ips := make([]net.IP, 0, len(addrs))
 	for _, a := range addrs {
@@ -110,7 +119,7 @@ func (SystemResolver) LookupIP(ctx context.Context, host string) ([]net.IP, erro
 func (SystemResolver) LookupSRV(ctx context.Context, name string) ([]SRV, error) {
 	_, recs, err := net.DefaultResolver.LookupSRV(ctx, "", "", name)
 	if err != nil {
-		return nil, systemDNSError(name, "SRV", err)
+		return nil, systemDNSError(ctx, name, "SRV", dns.TypeSRV, err)
 	}
 	out := make([]SRV, 0, len(recs))
 	for _, r := range recs {
@@ -119,18 +128,28 @@ func (SystemResolver) LookupSRV(ctx context.Context, name string) ([]SRV, error)
 	return out, nil
 }
 
-func systemDNSError(name, typ string, err error) error {
+// systemDNSError turns the system resolver's error into a [*DNSError]. Go
+// reports NXDOMAIN and "no record of that type" alike ("no such host"), so
+// a not-found is told apart where the platform allows ([classifyNotFound]);
+// "server misbehaving" is a SERVFAIL or REFUSED answer.
+func systemDNSError(ctx context.Context, name, typ string, qtype uint16, err error) error {
 	e := &DNSError{Name: name, Type: typ, Kind: DNSOther, Err: err}
 	var de *net.DNSError
 	if errors.As(err, &de) {
 		e.Err = nil
 		switch {
 		case de.IsNotFound:
-			e.Kind = NXDomain
+			e.Kind = NotFound
+			if ctx.Err() == nil {
+				e.Kind = classifyNotFound(ctx, name, qtype)
+			}
 		case de.IsTimeout:
 			e.Kind = DNSTimeout
+		case de.Err == "server misbehaving":
+			e.Kind = ServFail // SERVFAIL (temporary) or REFUSED and other codes
 		case de.IsTemporary:
 			e.Kind = ServFail
+			e.Err = errors.New(de.Err)
 		default:
 			e.Err = errors.New(de.Err)
 		}
@@ -271,23 +290,45 @@ func SortSRV(recs []SRV) {
 // to instead, like curl's --resolve (which keeps the port) and --connect-to.
 type Pins map[string]string
 
-// ParsePin parses "HOST:PORT:ADDR" (ADDR may be a bracketed IPv6 literal).
+// ParsePin parses "HOST:PORT:ADDR". HOST is a name or an IP literal (an
+// IPv6 one in brackets); ADDR is an IP address, brackets optional.
 func ParsePin(s string) (key, addr string, err error) {
-	i := strings.Index(s, ":")
-	if i <= 0 {
-		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+	bad := func(why string) error {
+		if why == "" {
+			return fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+		}
+		return fmt.Errorf("bad --resolve %q: %s", s, why)
 	}
-	host, rest := s[:i], s[i+1:]
+	var host, rest string
+	if strings.HasPrefix(s, "[") {
+		i := strings.Index(s, "]:")
+		if i < 0 {
+			return "", "", bad("")
+		}
+		host, rest = s[1:i], s[i+2:]
+		if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+			return "", "", bad(fmt.Sprintf("%q is not an IPv6 address", host))
+		}
+	} else {
+		i := strings.Index(s, ":")
+		if i <= 0 {
+			return "", "", bad("")
+		}
+		host, rest = s[:i], s[i+1:]
+	}
+	if err := target.CheckHost(host); err != nil {
+		return "", "", bad(err.Error())
+	}
 	j := strings.Index(rest, ":")
 	if j <= 0 {
-		return "", "", fmt.Errorf("bad --resolve %q: want HOST:PORT:ADDR", s)
+		return "", "", bad("")
 	}
 	port, a := rest[:j], strings.TrimSuffix(strings.TrimPrefix(rest[j+1:], "["), "]")
 	if _, err := target.ParsePort(port); err != nil {
-		return "", "", fmt.Errorf("bad --resolve %q: %v", s, err)
+		return "", "", bad(err.Error())
 	}
 	if net.ParseIP(a) == nil {
-		return "", "", fmt.Errorf("bad --resolve %q: %q is not an IP address", s, a)
+		return "", "", bad(fmt.Sprintf("%q is not an IP address", a))
 	}
 	return net.JoinHostPort(strings.ToLower(host), port), net.JoinHostPort(a, port), nil
 }

@@ -38,24 +38,12 @@ var funcs = template.FuncMap{
 		return t.UTC().Format(time.RFC3339)
 	},
 	"winpath": func(s string) string { return strings.ReplaceAll(s, "/", `\`) },
-	// psquote makes a PowerShell single-quoted string. Scripts are written
-	// without a byte order mark, which Windows PowerShell 5.1 reads as ANSI:
-	// non-ASCII bytes are escaped as \XX first, so that no byte can read as
-	// one of the quote characters PowerShell knows (' ‘ ’ ‚ ‛).
-	"psquote": func(s string) string { return "'" + strings.ReplaceAll(certutil.ASCII(s), "'", "''") + "'" },
-	// cmdcomment makes text safe on a cmd.exe "rem" line: ASCII only, and
-	// none of the characters cmd expands or parses (%, !, ^, &, |, <, >, ").
-	"cmdcomment": func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if strings.ContainsRune(`%!^&|<>"`, r) {
-				return '_'
-			}
-			return r
-		}, certutil.ASCII(s))
-	},
-	"md": func(s string) string {
-		return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'", "<", "&lt;", ">", "&gt;").Replace(s)
-	},
+	// The escapes of certificate and report text, one per language
+	// (escape.go).
+	"pscomment":  psComment,
+	"psquote":    psQuote,
+	"cmdcomment": cmdComment,
+	"md":         mdText,
 	"storeName": func(s Store) string {
 		if s == StoreRoot {
 			return "Trusted Root Certification Authorities"
@@ -83,6 +71,9 @@ type tmplData struct {
 func Render(plan *Plan, meta Meta) ([]File, error) {
 	if plan.Empty() {
 		return nil, fmt.Errorf("remediate: nothing to deploy")
+	}
+	if err := checkScriptData(plan); err != nil {
+		return nil, err
 	}
 	d := tmplData{Plan: plan, Meta: meta, Roots: plan.ByStore(StoreRoot), CAs: plan.ByStore(StoreCA), PolicyKey: winfmt.PolicyKey}
 	d.HasRoots, d.HasCAs = len(d.Roots) > 0, len(d.CAs) > 0

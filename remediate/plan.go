@@ -112,7 +112,22 @@ func slug(c *x509.Certificate) string {
 	if s == "" {
 		s = "cert"
 	}
+	if base, _, _ := strings.Cut(s, "."); reservedName(base) {
+		s = "cert-" + s // Windows reads NUL.x or CON.x as a device
+	}
 	return s
+}
+
+// reservedName reports whether name is a Windows device name, which a file
+// name must not start with before its first dot.
+func reservedName(name string) bool {
+	switch strings.ToUpper(name) {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+		"COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		return true
+	}
+	return false
 }
 
 // Planner collects what a bundle must hold from scan results, one target at

@@ -331,27 +331,35 @@ func mustRender(t *testing.T, p *remediate.Plan) []remediate.File {
 	return files
 }
 
-// TestSambaValidator runs ../shared/tools/validate-gpo-certs.py (Samba's PReg
-// parser with a byte-exact re-pack, plus a Blob and SST decoder).
-func TestSambaValidator(t *testing.T) {
-	validator, err := filepath.Abs("../../shared/tools/validate-gpo-certs.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(validator); err != nil {
-		testtool.Missing(t, "the validator "+validator+" is not there")
-	}
+// sambaValidator returns the command that runs testdata/validate_gpo.py,
+// trustgap's own check of Registry.pol and SST files with Samba's PReg
+// parser (NDR, byte-exact re-pack) and the cryptography package.
+func sambaValidator(t *testing.T) func(args ...string) ([]byte, error) {
+	t.Helper()
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import samba.dcerpc.preg, cryptography").Run(); err != nil {
 		testtool.Missing(t, "/usr/bin/python3 lacks samba or cryptography (apt-get install python3-samba python3-cryptography)")
 	}
+	script, err := filepath.Abs(filepath.Join("testdata", "validate_gpo.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(args ...string) ([]byte, error) {
+		return exec.Command(py, append([]string{script}, args...)...).CombinedOutput()
+	}
+}
+
+// TestSambaValidator runs testdata/validate_gpo.py on a bundle's
+// Registry.pol and serialized stores.
+func TestSambaValidator(t *testing.T) {
+	validate := sambaValidator(t)
 	f := newFixture()
 	dir := filepath.Join(t.TempDir(), "b")
 	if err := remediate.Write(dir, mustRender(t, plan(t, f.reports, true)), false); err != nil {
 		t.Fatal(err)
 	}
 	for _, sst := range []string{"roots.sst", "intermediates.sst"} {
-		out, err := exec.Command(py, validator, filepath.Join(dir, "Registry.pol"), filepath.Join(dir, sst)).CombinedOutput()
+		out, err := validate(filepath.Join(dir, "Registry.pol"), filepath.Join(dir, sst))
 		if err != nil {
 			t.Fatalf("validator on Registry.pol + %s: %v\n%s", sst, err, out)
 		}
@@ -364,8 +372,50 @@ func TestSambaValidator(t *testing.T) {
 	bad := bytes.Replace(pol, []byte{';', 0, 'B', 0}, []byte{':', 0, 'B', 0}, 1)
 	badFile := filepath.Join(t.TempDir(), "Registry.pol")
 	os.WriteFile(badFile, bad, 0o644)
-	if out, err := exec.Command(py, validator, badFile).CombinedOutput(); err == nil {
+	if out, err := validate(badFile); err == nil {
 		t.Errorf("validator accepted a corrupted Registry.pol:\n%s", out)
+	}
+	// And a Root entry that is not self-signed.
+	pl := plan(t, f.reports, false)
+	for _, it := range pl.Items {
+		it.Store = remediate.StoreRoot
+	}
+	pol, err := remediate.RegistryPol(pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(badFile, pol, 0o644)
+	if out, err := validate(badFile); err == nil || !strings.Contains(string(out), "not self-signed, in Root") {
+		t.Errorf("validator accepted an intermediate in Root: %v\n%s", err, out)
+	}
+}
+
+// TestSambaValidatorReadsGPMC checks the validator itself on a Registry.pol
+// the Group Policy Management Console wrote (the shared real files), and
+// that it finds the certificates trustgap's reader finds.
+func TestSambaValidatorReadsGPMC(t *testing.T) {
+	validate := sambaValidator(t)
+	real := testtool.Shared(t, "fixtures/real/nsa-shb-certificates-Registry.pol")
+	out, err := validate(real)
+	if err != nil || !strings.Contains(string(out), "Registry.pol: 37 certificate Blob(s), 0 error(s)") {
+		t.Fatalf("validator on GPMC's Registry.pol: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := certfile.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range d.Entries {
+		key := `SystemCertificates\` + e.Store + `\Certificates\` + certutil.Thumbprint(e.Cert) + ";Blob;REG_BINARY"
+		if !strings.Contains(string(out), key) {
+			t.Errorf("trustgap reads %s, Samba does not list it", key)
+		}
+	}
+	if len(d.Entries) != 37 {
+		t.Errorf("trustgap reads %d certificates, Samba 37", len(d.Entries))
 	}
 }
 
@@ -435,55 +485,64 @@ func TestWriteAtomicAndForce(t *testing.T) {
 	}
 }
 
-// TestHostileNamesInScripts deploys a root whose name a hostile server
-// chose: control characters, PowerShell's typographic quotes and cmd.exe's
-// special characters. The scripts must keep it inert text: ASCII only (so
-// Windows PowerShell 5.1 reading them as ANSI sees no quote in it), every
-// ' doubled inside its single-quoted string, nothing cmd parses on its rem
-// line, and no line break anywhere in a name.
-func TestHostileNamesInScripts(t *testing.T) {
-	cn := "Evil’; Remove-Item C:\\ -Recurse; ‘x' & del /q * ^\r\nCN=\x1b[2J%PATH%!x!|<>\"\u2011"
-	root := testca.New(testca.Options{CN: cn, IsCA: true}, nil)
-	tr := targetReport("https://evil.test/EWS/Exchange.asmx", target.RoleEWS, false,
-		[]chain.Link{ln(testca.Leaf(root, "evil.test").Cert, chain.FromServer), ln(root.Cert, chain.FromServer)}, true, "untrusted-root")
-	files := render(t, plan(t, []report.Target{tr}, false))
-	for _, name := range []string{"Import-Roots.ps1", "Deploy-Gpo.ps1", "import-roots.cmd", "INSTRUCTIONS.md", "manifest.json"} {
-		data := string(files[name])
-		for _, line := range strings.Split(data, "\n") {
-			if !strings.Contains(line, "Evil") {
-				continue
-			}
-			if strings.ContainsAny(strings.TrimSuffix(line, "\r"), "\r\x1b") {
-				t.Errorf("%s: a name line holds a control character: %q", name, line)
-			}
-			if strings.HasSuffix(name, ".ps1") || strings.HasSuffix(name, ".cmd") {
-				for _, r := range line {
-					if r >= 0x80 {
-						t.Errorf("%s: non-ASCII %U in %q", name, r, line)
-						break
-					}
-				}
-			}
-			switch {
-			case strings.HasSuffix(name, ".ps1"):
-				// Subject = '...' : between the delimiters every ' is doubled.
-				_, lit, ok := strings.Cut(line, "Subject = '")
-				if !ok {
-					t.Errorf("%s: no Subject literal in %q", name, line)
-					continue
-				}
-				body := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lit, "\r"), " }"), "'")
-				if strings.Contains(strings.ReplaceAll(body, "''", ""), "'") {
-					t.Errorf("%s: an undoubled quote ends the string early: %q", name, line)
-				}
-			case strings.HasSuffix(name, ".cmd") && strings.HasPrefix(line, "rem "):
-				if strings.ContainsAny(line, "%!^&|<>\"") {
-					t.Errorf("%s: the name's line is not an inert rem line: %q", name, line)
-				}
-			}
+// TestForceReplacesOnlyBundles: --force replaces a folder only when it holds
+// a trustgap bundle and nothing else; any other folder is an error naming
+// it, and stays as it was (issue 10: nothing of the user's is deleted).
+func TestForceReplacesOnlyBundles(t *testing.T) {
+	f := newFixture()
+	files := mustRender(t, plan(t, f.reports, false))
+	parent := t.TempDir()
+	bundle := func(name string) string {
+		dir := filepath.Join(parent, name)
+		if err := remediate.Write(dir, files, false); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(dir string)
+		want  string
+	}{
+		{"documents", func(dir string) {
+			os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+			os.WriteFile(filepath.Join(dir, "thesis.docx"), []byte("mine"), 0o644)
+		}, "is not a trustgap bundle (it has no manifest.json)"},
+		{"other-manifest", func(dir string) {
+			os.MkdirAll(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"tool":"other","files":[]}`), 0o644)
+		}, "its manifest.json is not a trustgap manifest"},
+		{"bundle-plus-notes", func(dir string) {
+			bundle(filepath.Base(dir))
+			os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644)
+		}, "it holds notes.txt, which its manifest.json does not list"},
+		{"bundle-plus-state", func(dir string) {
+			bundle(filepath.Base(dir))
+			os.WriteFile(filepath.Join(dir, "Import-Roots.PC01.state"), []byte("added Root X"), 0o644)
+		}, "it holds Import-Roots.PC01.state"},
+		{"bundle-plus-subfolder", func(dir string) {
+			bundle(filepath.Base(dir))
+			os.MkdirAll(filepath.Join(dir, "certs", "old"), 0o755)
+		}, "it holds certs/old, which"},
+	} {
+		dir := filepath.Join(parent, tc.name)
+		tc.setup(dir)
+		before := readTree(t, dir)
+		err := remediate.Write(dir, files, true)
+		var ne *remediate.NotBundleError
+		if !errors.As(err, &ne) || ne.Dir != dir || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want a NotBundleError with %q", tc.name, err, tc.want)
+		}
+		if !cmp.Equal(before, readTree(t, dir)) {
+			t.Errorf("%s: a refused --force changed the folder", tc.name)
 		}
 	}
-	if !strings.Contains(string(files["import-roots.cmd"]), "rem CN=Evil") {
-		t.Errorf("import-roots.cmd lost the name:\n%s", files["import-roots.cmd"])
+	// A bundle trustgap wrote is replaced.
+	dir := bundle("ours")
+	if err := remediate.Write(dir, files[:1], true); err != nil {
+		t.Errorf("replacing a bundle: %v", err)
+	}
+	if got := readTree(t, dir); len(got) != 1 {
+		t.Errorf("the bundle was not replaced whole: %d files", len(got))
 	}
 }

@@ -1,9 +1,13 @@
 package remediate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 )
 
@@ -15,21 +19,93 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("remediate: %s exists and is not empty", e.Dir)
 }
 
+// NotBundleError is a folder --force will not replace: it is not a trustgap
+// bundle, or it holds something its manifest.json does not list.
+type NotBundleError struct {
+	Dir    string
+	Reason string
+}
+
+func (e *NotBundleError) Error() string {
+	return fmt.Sprintf("remediate: %s is not a trustgap bundle (%s): --force replaces only a bundle folder, so nothing of yours is deleted", e.Dir, e.Reason)
+}
+
+// maxManifest bounds the manifest.json read to check a folder.
+const maxManifest = 16 << 20
+
+// CheckReplace says whether a bundle may be written to dir: it may when dir
+// does not exist or is empty; with force, also when dir holds a trustgap
+// bundle and nothing else (every file in it is its manifest.json or listed
+// there). Otherwise it returns [*ExistsError] or [*NotBundleError]. The
+// first return is whether dir exists.
+func CheckReplace(dir string, force bool) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remediate: %v", err)
+	}
+	if len(ents) == 0 {
+		return true, nil
+	}
+	if !force {
+		return true, &ExistsError{Dir: dir}
+	}
+	f, err := os.Open(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return true, &NotBundleError{Dir: dir, Reason: "it has no manifest.json"}
+	}
+	defer f.Close()
+	var m Manifest
+	if err := json.NewDecoder(io.LimitReader(f, maxManifest)).Decode(&m); err != nil || m.Tool != "trustgap" {
+		return true, &NotBundleError{Dir: dir, Reason: "its manifest.json is not a trustgap manifest"}
+	}
+	listed := map[string]bool{"manifest.json": true}
+	for _, mf := range m.Files {
+		listed[mf.Name] = true
+		for d := path.Dir(mf.Name); d != "."; d = path.Dir(d) {
+			listed[d+"/"] = true
+		}
+	}
+	var extra string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case rel == ".":
+			return nil
+		case d.IsDir() && listed[rel+"/"]:
+			return nil
+		case d.Type().IsRegular() && listed[rel]:
+			return nil
+		}
+		extra = rel
+		return fs.SkipAll
+	})
+	if err != nil {
+		return true, fmt.Errorf("remediate: %v", err)
+	}
+	if extra != "" {
+		return true, &NotBundleError{Dir: dir, Reason: fmt.Sprintf("it holds %s, which its manifest.json does not list", extra)}
+	}
+	return true, nil
+}
+
 // Write writes files into dir atomically: everything goes to a temporary
 // sibling folder first, which is then renamed into place. If dir exists and
 // is not empty, Write fails with [*ExistsError] unless force is set; with
-// force the old folder is replaced only once the new one is complete. A
-// failure leaves no partial dir and any old dir untouched.
+// force it replaces only a trustgap bundle ([CheckReplace]), and only once
+// the new one is complete. A failure leaves no partial dir and any old dir
+// untouched.
 func Write(dir string, files []File, force bool) (err error) {
 	dir = filepath.Clean(dir)
-	exists := false
-	if ents, rerr := os.ReadDir(dir); rerr == nil {
-		exists = true
-		if len(ents) > 0 && !force {
-			return &ExistsError{Dir: dir}
-		}
-	} else if !errors.Is(rerr, os.ErrNotExist) {
-		return fmt.Errorf("remediate: %v", rerr)
+	exists, err := CheckReplace(dir, force)
+	if err != nil {
+		return err
 	}
 	parent := filepath.Dir(dir)
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")

@@ -16,7 +16,7 @@ var CSVColumns = []string{
 	"role", "target", "host", "port", "address", "verdict", "trusted",
 	"root_subject", "root_sha1", "root_in_store",
 	"leaf_subject", "leaf_sha1", "leaf_issuer", "leaf_not_after",
-	"tls_version", "codes",
+	"tls_version", "codes", "revocation",
 }
 
 // utf8BOM makes Excel read a CSV file as UTF-8.
@@ -42,6 +42,7 @@ func (c *csvWriter) Summary() *Summary { return &c.summary }
 
 func (c *csvWriter) Write(r *chain.Result) error {
 	tr := FromResult(r, c.opts.Public)
+	c.summary.addStale(r)
 	return c.put(&tr, nil)
 }
 
@@ -103,7 +104,7 @@ func CSVRows(tr *Target) [][]string {
 		if len(tr.Chain) > 0 {
 			leaf = &tr.Chain[0]
 		}
-		return [][]string{csvRow(tr, tr.Address, tr.Verdict, tr.Trusted, root, inStore, leaf, tr.TLSVersion, tr.Findings)}
+		return [][]string{csvRow(tr, tr.Address, tr.Verdict, tr.Trusted, root, inStore, leaf, tr.TLSVersion, tr.Findings, revocationLine(tr))}
 	}
 	var rows [][]string
 	for _, a := range tr.Addresses {
@@ -127,12 +128,12 @@ func CSVRows(tr *Target) [][]string {
 				fs = append([]finding.Finding{f}, fs...)
 			}
 		}
-		rows = append(rows, csvRow(tr, a.Address, a.Verdict, a.Trusted, root, inStore, leaf, a.TLSVersion, fs))
+		rows = append(rows, csvRow(tr, a.Address, a.Verdict, a.Trusted, root, inStore, leaf, a.TLSVersion, fs, addressRevocation(tr, a.Chain)))
 	}
 	return rows
 }
 
-func csvRow(tr *Target, addr string, v chain.Verdict, trusted bool, root *Cert, inStore string, leaf *Cert, tlsVersion string, fs []finding.Finding) []string {
+func csvRow(tr *Target, addr string, v chain.Verdict, trusted bool, root *Cert, inStore string, leaf *Cert, tlsVersion string, fs []finding.Finding, revocation string) []string {
 	var rootSubject, rootSHA1, leafSubject, leafSHA1, leafIssuer, leafNotAfter string
 	if root != nil {
 		rootSubject, rootSHA1 = root.Subject, root.SHA1
@@ -144,7 +145,7 @@ func csvRow(tr *Target, addr string, v chain.Verdict, trusted bool, root *Cert, 
 		string(tr.Role), tr.Target, tr.Host, strconv.Itoa(tr.Port), addr, string(v), yesNo(trusted),
 		rootSubject, rootSHA1, inStore,
 		leafSubject, leafSHA1, leafIssuer, leafNotAfter,
-		tlsVersion, strings.Join(Codes(fs), " "),
+		tlsVersion, strings.Join(Codes(fs), " "), revocation,
 	}
 }
 

@@ -74,6 +74,10 @@ type DiffSide struct {
 	Time    string `json:"time"` // "" when the report does not say
 	Version string `json:"version"`
 	Targets int    `json:"targets"`
+	// Interrupted is set when the report is of an interrupted run, whose
+	// NotScanned targets it lacks (they compare as added or removed).
+	Interrupted bool `json:"interrupted,omitempty"`
+	NotScanned  int  `json:"not_scanned,omitempty"`
 }
 
 // DiffSummary totals a comparison.
@@ -168,6 +172,9 @@ func side(doc *Document) DiffSide {
 	s := DiffSide{Report: safe(doc.Name), Targets: len(doc.Targets)}
 	if doc.Run != nil {
 		s.Time, s.Version = safe(doc.Run.Time), safe(doc.Run.Version)
+	}
+	if doc.Summary != nil && doc.Summary.Interrupted {
+		s.Interrupted, s.NotScanned = true, doc.Summary.NotScanned
 	}
 	return s
 }
@@ -466,6 +473,14 @@ func addrRoot(tr *Target, a *Address) *Cert {
 func WriteDiffText(w io.Writer, d *DiffReport) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "old: %s%s\nnew: %s%s\n", d.Old.Report, when(d.Old), d.New.Report, when(d.New))
+	for _, sd := range []struct {
+		name string
+		s    DiffSide
+	}{{"old", d.Old}, {"new", d.New}} {
+		if sd.s.Interrupted {
+			fmt.Fprintf(&b, "the %s report is of an interrupted run: %d targets were not scanned, and compare as added or removed\n", sd.name, sd.s.NotScanned)
+		}
+	}
 	s := d.Summary
 	fmt.Fprintf(&b, "%d targets compared: %d changed, %d unchanged; %d added, %d removed; %d got worse\n",
 		s.Compared, s.Changed, s.Unchanged, s.Added, s.Removed, s.Worse)

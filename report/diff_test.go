@@ -1,6 +1,8 @@
 package report_test
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +63,30 @@ func TestDiffFindingsPaired(t *testing.T) {
 	d := report.Diff(old, cur, na.Add(-400*24*time.Hour))
 	if len(d.Targets) != 1 || len(d.Targets[0].Changes) != 1 || d.Targets[0].Changes[0].Code != "expired" || !d.Worse() {
 		t.Errorf("changes: %+v", d.Targets)
+	}
+}
+
+// TestDiffInterrupted: a report of an interrupted run lacks the targets it
+// did not scan; the comparison says so, in text, JSON and HTML.
+func TestDiffInterrupted(t *testing.T) {
+	na := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	old := &report.Document{Name: "old.json", Targets: []*report.Target{leafTarget(na)}}
+	cur := &report.Document{Name: "new.json", Targets: []*report.Target{}, Summary: &report.Summary{Interrupted: true, NotScanned: 4}}
+	d := report.Diff(old, cur, na.Add(-400*24*time.Hour))
+	if d.Old.Interrupted || !d.New.Interrupted || d.New.NotScanned != 4 || d.Summary.Removed != 1 {
+		t.Fatalf("sides %+v, %+v; summary %+v", d.Old, d.New, d.Summary)
+	}
+	var text, page, js bytes.Buffer
+	report.WriteDiffText(&text, d)
+	report.WriteDiffHTML(&page, d)
+	report.WriteDiffJSON(&js, d)
+	if want := "the new report is of an interrupted run: 4 targets were not scanned, and compare as added or removed\n"; !strings.Contains(text.String(), want) || strings.Contains(text.String(), "the old report") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	if !strings.Contains(page.String(), "(an interrupted run: 4 targets not scanned, which compare as added or removed)") {
+		t.Error("the page does not say the new report is of an interrupted run")
+	}
+	if !strings.Contains(js.String(), `"interrupted":true,"not_scanned":4}`) {
+		t.Errorf("json: %s", js.String())
 	}
 }

@@ -21,7 +21,8 @@ func WriteDiscoverText(w io.Writer, r *discover.Report) error {
 	writeSteps(sw, r.Autodiscover)
 	fmt.Fprintf(sw, "  verdict: %s\n", r.Verdict)
 	if r.SIPDomain != "" {
-		fmt.Fprintf(sw, "\nLync sign-in for %s\n", r.SIPDomain)
+		fmt.Fprintf(sw, "\n") // a line of its own: safeLines escapes inner newlines
+		fmt.Fprintf(sw, "Lync sign-in for %s\n", r.SIPDomain)
 		writeSteps(sw, r.Lync)
 		fmt.Fprintf(sw, "  verdict: %s\n", r.LyncVerdict)
 	}

@@ -42,8 +42,9 @@ type Document struct {
 	Run     *Run      `json:"run,omitempty"`
 	Store   *Store    `json:"store,omitempty"`
 	Targets []*Target `json:"targets"`
-	// Summary is the summary the report holds; [Render] recomputes it
-	// from the targets.
+	// Summary is the summary the report holds. [Render] recomputes its
+	// totals from the targets and carries over what the targets do not
+	// hold: interrupted, not_scanned and crls_to_republish.
 	Summary *Summary `json:"summary,omitempty"`
 }
 
@@ -70,7 +71,9 @@ func ReadDocument(r io.Reader, name string) (*Document, error) {
 // Merge combines reports read from several files into one, for rendering.
 // Today it concatenates their targets in the order given, keeps the first
 // run and store, and says in the store's warnings when another report was
-// judged against another store; [Render] recomputes the summary. (Issue
+// judged against another store; [Render] recomputes the summary. The
+// merged summary holds only what the targets do not: interrupted when any
+// report was, their not_scanned added up, and every CRL to republish. (Issue
 // 14 makes it a real merge: targets de-duplicated and the Lync comparison
 // redone across every report.)
 func Merge(docs []*Document) (*Document, error) {
@@ -96,6 +99,15 @@ func Merge(docs []*Document) (*Document, error) {
 			out.Store.Warnings = append(out.Store.Warnings, fmt.Sprintf("%s was judged against another store: %s", d.Name, d.Store.Line()))
 		}
 		out.Targets = append(out.Targets, d.Targets...)
+		if d.Summary != nil {
+			if out.Summary == nil {
+				out.Summary = &Summary{}
+			}
+			out.Summary.carry(d.Summary)
+		}
+	}
+	if out.Summary != nil {
+		out.Summary.finishStale()
 	}
 	out.Name = strings.Join(names, ", ")
 	return out, nil
@@ -111,7 +123,8 @@ type targetWriter interface {
 
 // Render writes doc in opts.Format, as the scan that made it would have
 // written it: the same bytes for the same targets. The summary is
-// recomputed from the targets. opts.Run and opts.Store default to the
+// recomputed from the targets; whether the run was interrupted and the CRLs
+// to republish come from doc.Summary. opts.Run and opts.Store default to the
 // document's.
 func Render(w io.Writer, doc *Document, opts Options) (*Summary, error) {
 	if opts.Run == nil {
@@ -130,6 +143,7 @@ func Render(w io.Writer, doc *Document, opts Options) (*Summary, error) {
 			return nil, err
 		}
 	}
+	wr.Summary().carry(doc.Summary)
 	if err := wr.Close(); err != nil {
 		return nil, err
 	}

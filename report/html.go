@@ -56,6 +56,9 @@ type Bundle struct {
 	Files   []BundleFile
 	Certs   []BundleCert
 	LeftOut []BundleCert // self-signed server certificates left out
+	// Interrupted: the run was interrupted, so the bundle asked for was
+	// not written (one from part of a scan would be wrong).
+	Interrupted bool
 }
 
 // BundleFile is one file of a bundle.
@@ -90,6 +93,7 @@ func (h *htmlWriter) Summary() *Summary { return &h.summary }
 
 func (h *htmlWriter) Write(r *chain.Result) error {
 	tr := FromResult(r, h.opts.Public)
+	h.summary.addStale(r)
 	return h.put(&tr, nil)
 }
 
@@ -131,6 +135,16 @@ type htmlPage struct {
 	CAs []*htmlCA
 	// NothingToDeploy: --bundle was given, but no bundle was needed.
 	NothingToDeploy bool
+	// BundleInterrupted: --bundle was given, but the run was interrupted.
+	BundleInterrupted bool
+	// Republish are the CRLs to republish (the summary's
+	// crls_to_republish).
+	Republish []htmlStale
+}
+
+// htmlStale is a CRL to republish.
+type htmlStale struct {
+	URL, Issuer, NextUpdate, State string
 }
 
 // htmlCA is a CA certificate of the report's chains, with the number of
@@ -193,6 +207,9 @@ type htmlTarget struct {
 	TLS                             string
 	Findings                        []htmlFinding
 	Reached                         bool
+	// Revocation is the chain's revocation, leaf first (as text's
+	// revocation line); empty when no check ran.
+	Revocation string
 }
 
 type htmlCert struct {
@@ -200,6 +217,9 @@ type htmlCert struct {
 	ID                                                       string
 	Name, Subject, Issuer, SHA1, SHA256, NotBefore, NotAfter string
 	Source, Note, Serial, Key, Signature, Names, Usage, AIA  string
+	// Revocation is the certificate's revocation status (as -v text
+	// says it); empty when no check ran.
+	Revocation string
 }
 
 type htmlPresented struct {
@@ -238,6 +258,13 @@ func newPage(targets []*Target, s *Summary, opts Options) *htmlPage {
 			hs.Warnings = append(hs.Warnings, safe(w))
 		}
 		p.Store = hs
+	}
+	for _, c := range s.Republish {
+		state := "expires"
+		if c.Expired {
+			state = "expired"
+		}
+		p.Republish = append(p.Republish, htmlStale{URL: safe(c.URL), Issuer: safe(c.Issuer), NextUpdate: safe(c.NextUpdate), State: state})
 	}
 	v := s.Verdicts
 	p.Verdicts = []htmlCount{{"OK", "ok", v.OK}, {"WARN", "warn", v.Warn}, {"FAIL", "fail", v.Fail}, {"UNREACHABLE", "unreachable", v.Unreachable}}
@@ -301,6 +328,8 @@ func newPage(targets []*Target, s *Summary, opts Options) *htmlPage {
 		p.Legend = append(p.Legend, htmlLegend{Trust: t, Style: trustStyles[t], Text: legendText[t]})
 	}
 	switch b := opts.Bundle; {
+	case b != nil && b.Interrupted:
+		p.BundleInterrupted = true
 	case b != nil && b.Dir != "":
 		p.Bundle = safeBundle(b)
 	case b != nil:
@@ -350,6 +379,9 @@ func newHTMLTarget(tr *Target, id string, i int, at time.Time, haveTime bool) *h
 	for j := range tr.Chain {
 		c := &tr.Chain[j]
 		hc := newHTMLCert(n, c)
+		if tr.RevocationChecked {
+			hc.Revocation = revocationDetail(c.Revocation)
+		}
 		if j > 0 {
 			hc.ID = "ca-" + anchorSafe(c.SHA1)
 		}
@@ -414,6 +446,7 @@ func newHTMLTarget(tr *Target, id string, i int, at time.Time, haveTime bool) *h
 		ht.Addresses = append(ht.Addresses, ha)
 	}
 	ht.Protocols = protocolLine(tr.Protocols)
+	ht.Revocation = revocationLine(tr)
 	for _, f := range tr.Findings {
 		ht.Findings = append(ht.Findings, htmlFinding{Severity: safe(string(f.Severity)), Code: safe(f.Code), Message: safe(f.Message), Fix: safe(f.Fix)})
 	}

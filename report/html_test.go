@@ -151,6 +151,7 @@ func FuzzRender(f *testing.F) {
 	f.Add(`{"run":{"time":"2026-01-01T00:00:00Z","version":"x"},"store":{"sources":[{"source":"s"}],"warnings":["w"]},"targets":[{"role":"ews","target":"a","host":"a","port":443,"address":"1:1","verdict":"fail","tls_version":"TLS 1.3","chain":[{"subject":"CN=a","issuer":"CN=b","sha1":"01","not_after":"2027-01-01T00:00:00Z","der":"AAAA"},{"subject":"CN=b","sha1":"02","ca":true}],"root":null,"presented":[{"sha1":"03","subject":"O=x\\"}],"addresses":[{"address":"1:1","chain":["01","02"]},{"address":"1:2","chain":["04"],"verdict":"ok"}],"other_certs":[{"sha1":"04","self_signed":true}],"findings":[{"code":"incomplete-chain","severity":"error"},{"code":"lync-root-assumed","severity":"info"}]}],"summary":{}}`)
 	f.Add(`{"role":"lync","target":"b","chain":[{"sha1":"aa","self_signed":true}],"root":{"sha1":"aa","in_store":true,"public":true},"trusted":true,"protocols":[{"version":"TLS 1.0","accepted":null,"error":"x"}]}`)
 	f.Add(`{"targets":[{"target":"x","verdict":"zzz","addresses":[{"address":"a"},{"address":"b","tls_version":"t"}]}]}`)
+	f.Add(`{"targets":[{"target":"r","verdict":"fail","revocation_checked":true,"chain":[{"sha1":"01","revocation":{"status":"revoked","source":"crl\u001b[2J","url":"http://x\u202e","revoked_at":"\r","reason":"\u0007","checked_at":"\u2028","next_update":"\u001b"}},{"sha1":"02","revocation":{"status":"\u001b]0;x\u0007"}},{"sha1":"03"}],"addresses":[{"address":"a","chain":["01","04"]},{"address":"b","chain":["02"]}]}],"summary":{"interrupted":true,"not_scanned":-1,"crls_to_republish":[{"url":"\u001b","issuer":"\r\n","next_update":"\u202e","expired":true},{"url":"\u001b"}]}}`)
 	f.Add(`{"targets":[{"target":"x\u001b[2J","role":"\r","verdict":"\u001b[31m","address":"\u0007","tls_version":"\u202e","findings":[{"code":"\u001b]0;x\u0007","severity":"\u2028"}]}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		doc, err := report.ReadDocument(strings.NewReader(s), "f")
@@ -178,7 +179,8 @@ func FuzzRender(f *testing.F) {
 }
 
 // TestHTMLBundle: the bundle written is listed; one asked for but not
-// needed is said so; none asked for, no section.
+// needed, or not written because the run was interrupted, is said so; none
+// asked for, no section.
 func TestHTMLBundle(t *testing.T) {
 	doc := hostileDoc(t)
 	b := &report.Bundle{Dir: "trust-bundle", Files: []report.BundleFile{{Name: "roots.p7b", Size: 10, SHA256: "ab"}},
@@ -190,6 +192,7 @@ func TestHTMLBundle(t *testing.T) {
 	}{
 		{b, []string{"Written to <code>trust-bundle</code>", "<code>roots.p7b</code>", "Trusted Root Certification Authorities", "0A1B", "only because of the Lync assumption"}, []string{"None was written"}},
 		{&report.Bundle{}, []string{"None was written: no untrusted root or missing intermediate to deploy."}, []string{"Written to"}},
+		{&report.Bundle{Interrupted: true}, []string{"None was written: the run was interrupted"}, []string{"Written to", "no untrusted root"}},
 		{nil, nil, []string{"bundle-heading"}},
 	} {
 		page := renderHTML(t, doc, report.Options{Bundle: tc.b})

@@ -47,6 +47,9 @@ type Cert struct {
 	// DER is the certificate itself, so a saved report can be turned into a
 	// bundle offline (trustgap bundle --from).
 	DER []byte `json:"der"`
+	// Revocation is the certificate's revocation status (chain
+	// certificates only, not the root entry).
+	Revocation *Revocation `json:"revocation,omitempty"`
 }
 
 // Root is the root of a built chain.
@@ -75,6 +78,11 @@ type Target struct {
 	Chain       []Cert `json:"chain"`
 	Root        *Root  `json:"root"`
 	Trusted     bool   `json:"trusted"`
+	// RevocationChecked is set when the revocation of Chain was checked
+	// (scan --revocation soft or hard): each chain certificate's
+	// revocation then says what was found. Omitted when no check ran,
+	// where every certificate says not-checked.
+	RevocationChecked bool `json:"revocation_checked,omitempty"`
 	// Presented is the chain as the server sent it, in its order.
 	Presented []Presented `json:"presented"`
 	// Protocols is which TLS versions the server accepts (scan
@@ -182,7 +190,12 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 	}
 	if r.Path != nil {
 		for _, l := range r.Path.Links {
-			tr.Chain = append(tr.Chain, NewCert(l.Cert, l.Source))
+			c := NewCert(l.Cert, l.Source)
+			c.Revocation = NewRevocation(l.Revocation)
+			tr.Chain = append(tr.Chain, c)
+			if l.Revocation != nil {
+				tr.RevocationChecked = true
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -231,8 +244,17 @@ type Summary struct {
 	Info        int            `json:"info"`
 	Codes       map[string]int `json:"codes"`
 	Roots       []RootCount    `json:"roots"`
+	// Republish lists the CRLs met that have expired or expire within 48
+	// hours, by URL; omitted when there are none.
+	Republish []StaleCRL `json:"crls_to_republish,omitempty"`
+	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM) before
+	// every target was scanned; NotScanned counts the targets left out of
+	// the report. Both are omitted from a complete run's JSON.
+	Interrupted bool `json:"interrupted,omitempty"`
+	NotScanned  int  `json:"not_scanned,omitempty"`
 
 	roots map[string]*RootCount
+	stale map[string]StaleCRL
 }
 
 // Verdicts counts targets by verdict.
@@ -254,14 +276,18 @@ type RootCount struct {
 	Targets int  `json:"targets"`
 }
 
-// Add counts r, as [Summary.AddTarget] counts its report shape.
+// Add counts r, as [Summary.AddTarget] counts its report shape, and
+// records the CRLs to republish met on its path.
 func (s *Summary) Add(r *chain.Result) {
 	tr := FromResult(r, nil)
 	s.AddTarget(&tr)
+	s.addStale(r)
 }
 
 // AddTarget counts tr. Every total comes from the report model, so a saved
-// report totals as the scan that wrote it did.
+// report totals as the scan that wrote it did. The CRLs to republish are
+// not in the model's targets: a live scan records them from its results
+// ([Summary.Add]), a saved report carries them in its summary ([Render]).
 func (s *Summary) AddTarget(tr *Target) {
 	if s.Codes == nil {
 		s.Codes = map[string]int{}
@@ -345,4 +371,5 @@ func (s *Summary) finish() {
 		}
 		return s.Roots[i].SHA1 < s.Roots[j].SHA1
 	})
+	s.finishStale()
 }

@@ -11,9 +11,51 @@ import (
 
 var documentStart = regexp.MustCompile(`^\s*\{\s*"(run|store|targets|summary|discovery)"\s*:`)
 
+// Read limits: a report is read as a stream, so its size only bounds the
+// time spent; one value (a target, the summary) is held whole, so it is
+// bounded more tightly.
+const (
+	MaxReportSize = 1 << 30
+	MaxValueSize  = 16 << 20
+)
+
+// limitedReader fails once more than total bytes were read, or more than
+// val (plus slack for the read-ahead) past the mark, the start of the value
+// being decoded.
+type limitedReader struct {
+	r          io.Reader
+	n, mark    int64
+	total, val int64
+	err        error
+}
+
+// readAhead is how far the decoder and its bufio.Reader may have read past
+// the value being decoded: a buffer as large as the largest value before,
+// and the bufio.Reader's.
+const readAhead = MaxValueSize + 64<<10
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	if l.n >= l.total {
+		l.err = fmt.Errorf("larger than %d MiB", l.total>>20)
+		return 0, l.err
+	}
+	if l.n-l.mark >= l.val+readAhead {
+		l.err = fmt.Errorf("a value larger than %d MiB", l.val>>20)
+		return 0, l.err
+	}
+	p = p[:min(int64(len(p)), l.total-l.n, l.val+readAhead-(l.n-l.mark))]
+	k, err := l.r.Read(p)
+	l.n += int64(k)
+	return k, err
+}
+
 // Read reads a saved scan report, "--format json" (one document) or
 // "--format jsonl" (one target per line), and calls fn for every target as
-// it is decoded, so a large report is never held in memory whole.
+// it is decoded, so a large report is never held in memory whole. At most
+// [MaxReportSize] bytes are read, and one target at most [MaxValueSize].
 func Read(r io.Reader, name string, fn func(*Target) error) error {
 	return read(r, name, fn, nil)
 }
@@ -21,12 +63,15 @@ func Read(r io.Reader, name string, fn func(*Target) error) error {
 // read is Read, also keeping the run, store and summary of a document in
 // doc when doc is not nil.
 func read(r io.Reader, name string, fn func(*Target) error, doc *Document) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lr := &limitedReader{r: r, total: MaxReportSize, val: MaxValueSize}
+	br := bufio.NewReaderSize(lr, 64<<10)
 	head, _ := br.Peek(256)
 	dec := json.NewDecoder(br)
 	n := 0
+	mark := func() { lr.mark = dec.InputOffset() }
 	one := func() error {
 		var tr Target
+		mark()
 		if err := dec.Decode(&tr); err != nil {
 			return fmt.Errorf("%s: target %d: %v", name, n+1, err)
 		}
@@ -98,6 +143,7 @@ func read(r io.Reader, name string, fn func(*Target) error, doc *Document) error
 				}
 			case doc != nil && (key == "run" || key == "store" || key == "summary"):
 				var err error
+				mark()
 				switch key {
 				case "run":
 					err = dec.Decode(&doc.Run)
@@ -112,6 +158,7 @@ func read(r io.Reader, name string, fn func(*Target) error, doc *Document) error
 				doc.Store.restore()
 			default:
 				var skip json.RawMessage
+				mark()
 				if err := dec.Decode(&skip); err != nil {
 					return fmt.Errorf("%s: %v", name, err)
 				}

@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -77,4 +78,32 @@ func TestReadDocuments(t *testing.T) {
 			t.Errorf("%s: read %v, %v; want %v", tc.doc, got, err, tc.want)
 		}
 	}
+}
+
+// TestReadBounded: an endless or huge value is an error naming the target,
+// not memory exhaustion.
+func TestReadBounded(t *testing.T) {
+	obj := `{"role":"ews","target":"a.test","host":"a.test","port":443,"chain":[],"root":null,"trusted":false,"findings":[]}`
+	huge := io.MultiReader(strings.NewReader(`{"targets":[`+obj+`,{"role":"ews","target":"`), endless{})
+	n := 0
+	err := report.Read(huge, "r.json", func(*report.Target) error { n++; return nil })
+	if n != 1 || err == nil || err.Error() != "r.json: target 2: a value larger than 16 MiB" {
+		t.Errorf("got %d targets, %v", n, err)
+	}
+	// Values just under the limit, one after the other, are fine.
+	big := `{"role":"ews","target":"` + strings.Repeat("b", report.MaxValueSize-200) + `"}`
+	in := big + "\n" + big + "\n" + obj + "\n"
+	n = 0
+	if err := report.Read(strings.NewReader(in), "r.jsonl", func(*report.Target) error { n++; return nil }); err != nil || n != 3 {
+		t.Errorf("big values: %d, %v", n, err)
+	}
+}
+
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/smallstep/certinfo"
 	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/certutil"
@@ -113,6 +115,7 @@ func (j *jsonWriter) start() error {
 
 func (j *jsonWriter) Write(r *chain.Result) error {
 	tr := FromResult(r, j.public)
+	j.summary.addStale(r)
 	return j.put(&tr, nil)
 }
 
@@ -222,6 +225,7 @@ func safe(s string) string { return certutil.SafeText(s) }
 
 func (t *textWriter) Write(r *chain.Result) error {
 	tr := FromResult(r, t.opts.Public)
+	t.summary.addStale(r)
 	return t.put(&tr, liveNames(r))
 }
 
@@ -298,6 +302,9 @@ func (t *textWriter) put(tr *Target, names map[string]string) error {
 			trusted = "yes"
 		}
 		fmt.Fprintf(w, "    trusted: %s\n", trusted)
+		if line := revocationLine(tr); line != "" {
+			fmt.Fprintf(w, "    revocation: %s\n", line)
+		}
 	} else if tr.Reached() {
 		w.WriteString("    chain:   none (the server's certificate does not parse)\n")
 	}
@@ -417,9 +424,32 @@ func (t *textWriter) verbose(tr *Target, n certNamer) {
 	for i := range tr.Chain {
 		c := &tr.Chain[i]
 		fmt.Fprintf(w, "    --- certificate %d (%s) ---\n", i, safe(string(c.Source)))
+		if tr.RevocationChecked {
+			fmt.Fprintf(w, "        %-18s %s\n", "revocation:", revocationDetail(c.Revocation))
+		}
 		for _, kv := range certLines(c) {
 			fmt.Fprintf(w, "        %-18s %s\n", kv[0]+":", kv[1])
 		}
+		writeFullText(w, c)
+	}
+}
+
+// writeFullText writes c in full, as OpenSSL's "x509 -text" lays it out
+// (github.com/smallstep/certinfo), every line escaped: the certificate's
+// names and extensions are its issuer's choice.
+func writeFullText(w *bufio.Writer, c *Cert) {
+	x, err := x509.ParseCertificate(c.DER)
+	if err != nil {
+		fmt.Fprintf(w, "        (full text unavailable: %s)\n", safe(err.Error()))
+		return
+	}
+	txt, err := certinfo.CertificateText(x)
+	if err != nil {
+		fmt.Fprintf(w, "        (full text unavailable: %s)\n", safe(err.Error()))
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(txt, "\n"), "\n") {
+		fmt.Fprintf(w, "        | %s\n", safe(line))
 	}
 }
 
@@ -493,6 +523,9 @@ func (t *textWriter) Close() error {
 	v := s.Verdicts
 	fmt.Fprintf(t.w, "%d targets: %d OK, %d WARN, %d FAIL, %d UNREACHABLE (%d trusted, %d untrusted); %d errors, %d warnings, %d info\n",
 		s.Targets, v.OK, v.Warn, v.Fail, v.Unreachable, s.Trusted, s.Untrusted, s.Errors, s.Warnings, s.Info)
+	if s.Interrupted {
+		fmt.Fprintf(t.w, "interrupted: %d targets not scanned\n", s.NotScanned)
+	}
 	if len(s.Codes) > 0 {
 		codes := make([]string, 0, len(s.Codes))
 		for c := range s.Codes {
@@ -504,6 +537,13 @@ func (t *textWriter) Close() error {
 			parts = append(parts, fmt.Sprintf("%s %d", safe(c), s.Codes[c]))
 		}
 		fmt.Fprintf(t.w, "findings: %s\n", strings.Join(parts, ", "))
+	}
+	for _, c := range s.Republish {
+		state := "expires"
+		if c.Expired {
+			state = "expired"
+		}
+		fmt.Fprintf(t.w, "republish: the CRL %s of %s (%s %s)\n", strconv.QuoteToASCII(c.URL), strconv.QuoteToASCII(c.Issuer), state, safe(c.NextUpdate))
 	}
 	// Info findings change no verdict: each is said once, with the targets
 	// it concerns.

@@ -142,3 +142,65 @@ func TestHostileNamesStayOnOneLine(t *testing.T) {
 		t.Errorf("discover text holds control characters or injected lines:\n%q", out)
 	}
 }
+
+// TestInterruptedSummary: an interrupted run says so in the JSON summary
+// and the text total; a complete run's summary has neither field.
+func TestInterruptedSummary(t *testing.T) {
+	for _, interrupted := range []bool{false, true} {
+		for _, format := range []report.Format{report.FormatJSON, report.FormatText} {
+			var buf bytes.Buffer
+			w, err := report.NewWriter(&buf, report.Options{Format: format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(unreachable(t, "a.test"))
+			if interrupted {
+				s := w.Summary()
+				s.Interrupted, s.NotScanned = true, 3
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			switch {
+			case format == report.FormatText && interrupted:
+				if !strings.HasSuffix(out, "interrupted: 3 targets not scanned\nfindings: dns-failure 1\n") {
+					t.Errorf("text:\n%s", out)
+				}
+			case format == report.FormatJSON:
+				var doc struct{ Summary map[string]any }
+				if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+					t.Fatal(err)
+				}
+				_, has := doc.Summary["interrupted"]
+				if has != interrupted || interrupted && (doc.Summary["interrupted"] != true || doc.Summary["not_scanned"] != 3.0) {
+					t.Errorf("interrupted=%v: summary %v", interrupted, doc.Summary)
+				}
+			case strings.Contains(out, "interrupted"):
+				t.Errorf("a complete run says interrupted:\n%s", out)
+			}
+		}
+	}
+}
+
+// TestTextIsTerminalSafe: a subject holding ANSI escapes, line breaks or a
+// right-to-left override reaches the terminal as '?', in the chain, the root
+// and the verbose certificate text.
+func TestTextIsTerminalSafe(t *testing.T) {
+	evil := "Evil\x1b[2J\x1b]0;owned\x07\r\nFAKE OK\u202eCA"
+	root := testca.New(testca.Options{CN: evil, IsCA: true}, nil)
+	r := judged(t, nil, "mail.contoso.test", testca.Leaf(root, "mail.contoso.test"), root.Cert)
+	var buf bytes.Buffer
+	w, _ := report.NewWriter(&buf, report.Options{Format: report.FormatText, Verbose: true})
+	w.Write(r)
+	w.Close()
+	out := buf.String()
+	for _, bad := range []string{"\x1b", "\x07", "\r", "\u202e", "\nFAKE OK"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the text report holds %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, `CN=Evil\1B[2J\1B]0\;owned\07\0D\0AFAKE OK\E2\80\AECA`) {
+		t.Errorf("the subject is not shown escaped:\n%s", out)
+	}
+}

@@ -8,7 +8,9 @@
 // program embedded in the binary), or a path: a PEM or DER file, a PKCS#7
 // (.p7b/.p7c), a serialized store (.sst), a Registry.pol, or a directory of
 // such files. The format of a file is sniffed from its content (package
-// certfile reads the containers).
+// certfile reads the containers). "authroot:CTL+CERTS" reads Microsoft's
+// root program: the roots an authroot.stl lists, with their certificates
+// from CERTS, restricted as the list says ([Store.RootRule]).
 //
 // # Stores
 //
@@ -27,12 +29,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/trustgap/trustgap/internal/certfile"
+	"github.com/trustgap/trustgap/internal/winfmt"
 )
 
 // Cert is a certificate of a store and where it came from.
@@ -42,6 +46,8 @@ type Cert struct {
 	// Store is the Windows store a Registry.pol named ("Root", "CA",
 	// "Disallowed", ...); empty otherwise, meaning Root.
 	Store string
+
+	program bool // a root of Microsoft's root program (see AddProgram)
 }
 
 // Store is the certificates loaded from one or more sources, by the Windows
@@ -64,6 +70,10 @@ type Store struct {
 	seen map[string]bool
 	// forceStore is the store prefix of the source being added.
 	forceStore string
+	// program holds the CTL entries of Microsoft's root program roots, by
+	// subject and key; explicit marks roots another source also supplied.
+	program  map[string][]*winfmt.CTLEntry
+	explicit map[string]bool
 }
 
 // SourceCount is what one source supplied to a store.
@@ -102,8 +112,26 @@ func Load(sources ...string) (*Store, error) {
 // maxDirFiles bounds how many files a directory source is read from.
 const maxDirFiles = 10000
 
-// maxFileSize bounds one source file.
-const maxFileSize = 64 << 20
+// MaxFileSize bounds one source file: a larger one (or an endless one,
+// such as /dev/zero) is an error once that much is read.
+const MaxFileSize = 64 << 20
+
+// readFile reads path, at most [MaxFileSize] bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB: not a certificate store file", MaxFileSize>>20)
+	}
+	return data, nil
+}
 
 // storePrefixes are the store names a source may be prefixed with.
 var storePrefixes = []string{"root", "ca", "disallowed"}
@@ -148,6 +176,10 @@ func (s *Store) Add(src string) error {
 			s.add(Cert{Cert: c, Source: "mozilla"})
 		}
 	default:
+		if strings.HasPrefix(path, AuthrootPrefix) {
+			err = s.addAuthroot(path)
+			break
+		}
 		err = s.addPath(path)
 	}
 	if err != nil {
@@ -192,18 +224,17 @@ func (s *Store) addPath(path string) error {
 }
 
 func (s *Store) addFile(path string, strict bool) error {
-	fi, err := os.Stat(path)
+	data, err := readFile(path)
 	if err != nil {
-		return err
-	}
-	if fi.Size() > maxFileSize {
-		return fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
+		if strict {
+			return err
+		}
+		return fmt.Errorf("%s: skipped: %v", path, err)
 	}
 	d, err := certfile.Decode(data)
+	if errors.Is(err, certfile.ErrCTL) {
+		err = fmt.Errorf("%w: give it with the roots' certificates as %sAUTHROOT.STL+ROOTS.SST", err, AuthrootPrefix)
+	}
 	if err != nil {
 		if strict {
 			return err
@@ -226,7 +257,17 @@ func (s *Store) add(c Cert) {
 	if s.seen == nil {
 		s.seen = make(map[string]bool)
 	}
-	k := c.Store + "|" + string(c.Cert.Raw)
+	store := strings.ToLower(c.Store)
+	if store == "" {
+		store = "root" // no store name means Root
+	}
+	k := store + "|" + string(c.Cert.Raw)
+	if !c.program && (c.Store == "" || strings.EqualFold(c.Store, "Root")) {
+		if s.explicit == nil {
+			s.explicit = make(map[string]bool)
+		}
+		s.explicit[anchorKey(c.Cert)] = true
+	}
 	if s.seen[k] {
 		return
 	}
@@ -285,7 +326,7 @@ func certsOf(cs []Cert) []*x509.Certificate {
 func readFiles(paths []string) []*x509.Certificate {
 	var out []*x509.Certificate
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			continue
 		}

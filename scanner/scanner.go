@@ -13,7 +13,9 @@ package scanner
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -50,6 +52,38 @@ type Scanner struct {
 	// Protocols probes which TLS versions (1.0 to 1.3) every address
 	// accepts: at most one extra handshake per version. False: none.
 	Protocols bool
+	// RootRule, when set, may refuse a store root for a chain (see
+	// chain.Judge.RootRule); nil refuses none.
+	RootRule func(root, leaf *x509.Certificate, now time.Time) string
+	// Revocation checks the revocation of every built path; its findings
+	// are appended to the result after judging. nil checks nothing
+	// (--revocation off).
+	Revocation RevocationChecker
+}
+
+// RevocationChecker checks the revocation of a built path, records each
+// certificate's status on the path's links and returns the findings.
+// revocation.Checker is the one trustgap uses.
+type RevocationChecker interface {
+	Check(ctx context.Context, p *chain.Path) []finding.Finding
+}
+
+// addRevocation adds the revocation findings to a judged result: a
+// certificate on a CRL, or under --revocation hard a chain whose revocation
+// cannot be checked, is not trusted (error-severity findings).
+func addRevocation(r *chain.Result, fs []finding.Finding) {
+	r.Findings = append(r.Findings, fs...)
+	if finding.HasError(fs) {
+		r.Trusted = false
+	}
+}
+
+// revocation runs the revocation check of r's path, if any.
+func (s *Scanner) revocation(ctx context.Context, r *chain.Result) []finding.Finding {
+	if s.Revocation == nil || r.Path == nil {
+		return nil
+	}
+	return s.Revocation.Check(ctx, r.Path)
 }
 
 // windowFactor bounds how far ahead of the oldest unwritten target the
@@ -57,10 +91,26 @@ type Scanner struct {
 // output keeps the input order.
 const windowFactor = 4
 
+// InterruptedError is a scan stopped by its context (Ctrl-C): NotScanned of
+// Total targets were not completed, and were not emitted.
+type InterruptedError struct {
+	NotScanned, Total int
+	Err               error // the context's error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("scanner: interrupted: %d of %d targets not scanned", e.NotScanned, e.Total)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Scan scans targets and calls emit with each result in input order, as soon
 // as it and every result before it are judged. Lync targets are scanned
 // first, because their roots are trusted anchors for the others. Scan stops
-// early only when emit fails or ctx is done.
+// early only when emit fails or ctx is done. When ctx is done it dispatches
+// no more targets, cancels those in flight, emits only the results that
+// completed (never a finding the cancellation caused), and returns an
+// [*InterruptedError].
 func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*chain.Result) error) error {
 	now := s.Now
 	if now.IsZero() {
@@ -70,8 +120,13 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	if conc <= 0 {
 		conc = 64
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	emitted := 0
+	interrupted := func() error {
+		return &InterruptedError{NotScanned: len(targets) - emitted, Total: len(targets), Err: parent.Err()}
+	}
 	// One slot per connection in flight, shared by every target's
 	// addresses and probes.
 	conns := make(chan struct{}, conc)
@@ -84,30 +139,45 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
+	lyncRev := make(map[int][]finding.Finding, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
-		return s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
-	}, func(r *chain.Result) error {
+		r := s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
+		if r == nil {
+			return nil
+		}
+		rev := s.revocation(ctx, r)
+		if ctx.Err() != nil {
+			return nil // a revocation fetch cut short is not the network's doing
+		}
 		mu.Lock()
-		lyncRes[r.Index] = r
+		lyncRev[r.Index] = rev
 		mu.Unlock()
+		return r
+	}, func(_ int, r *chain.Result) error {
+		if r != nil {
+			lyncRes[r.Index] = r
+		}
 		return nil
 	}, nil)
 	lync := &chain.CertSet{}
 	for _, i := range lyncIdx {
-		r := lyncRes[i]
-		if root := r.Root(); root != nil && len(r.Path.Links) > 1 {
-			lync.Add(root.Cert)
+		if r := lyncRes[i]; r != nil {
+			if root := r.Root(); root != nil && len(r.Path.Links) > 1 {
+				lync.Add(root.Cert)
+			}
 		}
 	}
 	j := chain.NewJudge(s.Store, lync, now)
 	j.NoLyncAssumption, j.Disallowed = s.NoLyncAssumption, s.Disallowed
+	j.RootRule = s.RootRule
 	anchors, known := lync, (*chain.CertSet)(nil)
 	if s.NoLyncAssumption {
 		anchors, known = nil, lync
 	}
 	for _, r := range lyncRes {
 		j.Apply(r)
+		addRevocation(r, lyncRev[r.Index])
 	}
 
 	// Phase 2: everything else, written in input order with the lync
@@ -120,32 +190,58 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	next := 0 // next input index to emit
 	pending := map[int]*chain.Result{}
-	flush := func() error {
+	skipped := map[int]bool{} // dispatched, then cancelled: never emitted
+	// flush emits what is ready in input order; with all set (the scan is
+	// over), targets without a result are passed over.
+	flush := func(all bool) error {
 		for next < len(targets) {
 			r, ok := lyncRes[next]
 			if ok {
 				delete(lyncRes, next)
 			} else if r, ok = pending[next]; ok {
 				delete(pending, next)
+			} else if skipped[next] || all {
+				delete(skipped, next)
+				next++
+				continue
 			} else {
 				return nil
 			}
 			next++
+			emitted++
 			if err := emit(r); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	if parent.Err() != nil {
+		if err := flush(true); err != nil {
+			return err
+		}
+		return interrupted()
+	}
 	window := make(chan struct{}, conc*windowFactor)
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now, conns)
+		if r == nil {
+			return nil
+		}
 		j.Apply(r)
+		rev := s.revocation(ctx, r)
+		if ctx.Err() != nil {
+			return nil
+		}
+		addRevocation(r, rev)
 		return r
-	}, func(r *chain.Result) error {
-		pending[r.Index] = r
+	}, func(k int, r *chain.Result) error {
+		if r == nil {
+			skipped[others[k]] = true
+		} else {
+			pending[r.Index] = r
+		}
 		before := next
-		err := flush()
+		err := flush(false)
 		for i := before; i < next; i++ {
 			if targets[i].Role != target.RoleLync {
 				<-window
@@ -153,28 +249,36 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 		return err
 	}, window)
-	if err != nil {
+	if err != nil && err != ctx.Err() {
+		return err // emit failed
+	}
+	if err := flush(parent.Err() != nil); err != nil {
 		return err
 	}
-	if err := flush(); err != nil {
-		return err
+	if parent.Err() != nil {
+		return interrupted()
 	}
-	return ctx.Err()
+	return nil
 }
 
-// run calls work for 0..n-1 on conc workers and hands each result to collect
-// on the calling goroutine. With window non-nil, a slot is taken before each
-// job is dispatched; collect gives slots back.
-func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Result, collect func(*chain.Result) error, window chan struct{}) error {
+// run calls work for 0..n-1 on conc workers and hands each job and its
+// result to collect on the calling goroutine. With window non-nil, a slot is
+// taken before each job is dispatched; collect gives slots back. Once ctx is
+// done, no more jobs are dispatched.
+func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Result, collect func(int, *chain.Result) error, window chan struct{}) error {
+	type done struct {
+		k int
+		r *chain.Result
+	}
 	jobs := make(chan int)
-	results := make(chan *chain.Result)
+	results := make(chan done)
 	var wg sync.WaitGroup
 	for w := 0; w < min(conc, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := range jobs {
-				results <- work(k)
+				results <- done{k, work(k)}
 			}
 		}()
 	}
@@ -187,22 +291,26 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 				case window <- struct{}{}:
 				case <-stop:
 					return
+				case <-ctx.Done():
+					return
 				}
 			}
 			select {
 			case jobs <- k:
 			case <-stop:
 				return
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()
 	go func() { wg.Wait(); close(results) }()
 	var firstErr error
-	for r := range results {
+	for d := range results {
 		if firstErr != nil {
 			continue // drain so workers finish
 		}
-		if err := collect(r); err != nil {
+		if err := collect(d.k, d.r); err != nil {
 			firstErr = err
 			close(stop)
 		}
@@ -216,15 +324,20 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 // fetchBuild resolves t and checks every address of it at once (each
 // taking a slot of conns), then combines them into t's result. lync holds
 // the anchors the lync targets add, known the roots that may complete a
-// path without being anchors (the lync roots under NoLyncAssumption).
+// path without being anchors (the lync roots under NoLyncAssumption). It
+// returns nil when ctx was cancelled before the work completed: a
+// connection or AIA fetch cut short by the cancellation is not something
+// the network did.
 func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
-	r := &chain.Result{Target: t, Index: idx}
-	if err := ctx.Err(); err != nil {
-		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Err: errors.New("scan cancelled")}
-		return r
+	if ctx.Err() != nil {
+		return nil
 	}
+	r := &chain.Result{Target: t, Index: idx}
 	addrs, err := s.Dialer.Addresses(ctx, t.Host, t.Port)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		r.Err = err
 		return r
 	}
@@ -238,6 +351,9 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil
+	}
 	return chain.Combine(t, idx, results)
 }
 

@@ -594,3 +594,38 @@ func BenchmarkScanMemory(b *testing.B) {
 		})
 	}
 }
+
+// TestRootRuleRestricts: a root the store holds only through Microsoft's
+// root program, whose CTL entry refuses the chain, gives ctl-restricted
+// instead of trust (and not untrusted-root: it is in the store).
+func TestRootRuleRestricts(t *testing.T) {
+	p := newPKI("Program")
+	e := newEnv(t, p.root.Cert)
+	e.serve("mail.contoso.test", 443, testca.Leaf(p.inter, "mail.contoso.test"), []*x509.Certificate{p.inter.Cert}, lab.TLSOptions{})
+	s := e.scanner()
+	var gotRoot, gotLeaf *x509.Certificate
+	s.RootRule = func(root, leaf *x509.Certificate, now time.Time) string {
+		gotRoot, gotLeaf = root, leaf
+		if !now.Equal(testca.Epoch) {
+			return "wrong instant"
+		}
+		return "Microsoft's root program disabled it on 2026-01-01"
+	}
+	var list target.List
+	list.Add(target.Target{Role: target.RoleEWS, Raw: "mail.contoso.test", Host: "mail.contoso.test", Port: 443})
+	var r *chain.Result
+	if err := s.Scan(context.Background(), list.Targets, func(res *chain.Result) error { r = res; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	wantCodes(t, r, "ctl-restricted/error")
+	if r.Trusted || !r.InStore {
+		t.Errorf("trusted=%v in_store=%v, want untrusted but in store", r.Trusted, r.InStore)
+	}
+	f := findMsg(t, r, finding.CodeCTLRestricted)
+	if !strings.Contains(f.Message, `"CN=Program Root CA"`) || !strings.Contains(f.Message, "disabled it on 2026-01-01") {
+		t.Errorf("message %q", f.Message)
+	}
+	if gotRoot == nil || gotRoot.Subject.CommonName != "Program Root CA" || gotLeaf.Subject.CommonName != "mail.contoso.test" {
+		t.Errorf("the rule was asked about root %v, leaf %v", gotRoot, gotLeaf)
+	}
+}

@@ -7,13 +7,15 @@
 package target
 
 import (
-	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // Role is what a target is to a Lync or Skype for Business client.
@@ -46,6 +48,20 @@ func (t Target) Addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.P
 // maxLineLen bounds one line of a target file; longer lines are an error.
 const maxLineLen = 4096
 
+// MaxFileSize bounds a target file (or standard input): a larger one is an
+// error, not a memory exhaustion.
+const MaxFileSize = 64 << 20
+
+// IsRole reports whether word is a role word (ews, autodiscover, lync or
+// other, in any case).
+func IsRole(word string) bool {
+	switch Role(strings.ToLower(word)) {
+	case RoleEWS, RoleAutodiscover, RoleLync, RoleOther:
+		return true
+	}
+	return false
+}
+
 // ParseTarget parses one target line: "[ROLE] TARGET". Without a role it is
 // inferred: a URL path containing /ews/ is ews, /autodiscover/ is
 // autodiscover, port 5061 is lync, anything else is other.
@@ -54,6 +70,9 @@ func ParseTarget(line string) (Target, error) {
 	var t Target
 	switch len(fields) {
 	case 1:
+		if IsRole(fields[0]) {
+			return t, fmt.Errorf("role %q has no target after it (want \"%s TARGET\")", fields[0], strings.ToLower(fields[0]))
+		}
 		t.Raw = fields[0]
 	case 2:
 		r := Role(strings.ToLower(fields[0]))
@@ -71,6 +90,9 @@ func ParseTarget(line string) (Target, error) {
 	}
 	path := ""
 	raw := t.Raw
+	if err := checkUserInfo(raw); err != nil {
+		return t, err
+	}
 	if i := strings.Index(raw, "://"); i >= 0 {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -144,12 +166,41 @@ func ParsePort(p string) (int, error) {
 	return n, nil
 }
 
+// checkUserInfo refuses a target with user info ("user:password@host"):
+// trustgap sends no credentials, and the error must not echo a password, so
+// it shows the target with the user info replaced.
+func checkUserInfo(raw string) error {
+	scheme, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	authority, tail := rest, ""
+	if scheme != "" {
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			authority, tail = rest[:i], rest[i:]
+		}
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return nil
+	}
+	shown := scheme + "USER@" + authority[at+1:] + tail
+	return fmt.Errorf("target %q holds user info (user:password@): trustgap sends no credentials; give the target without it", shown)
+}
+
+// CheckHost checks a host name or IP literal (without brackets): a DNS name
+// of letters, digits, '-' and '_' labels, no wildcard.
+func CheckHost(h string) error { return checkHost(h) }
+
 func checkHost(h string) error {
 	if h == "" {
 		return fmt.Errorf("missing host")
 	}
 	if net.ParseIP(h) != nil {
 		return nil
+	}
+	if strings.Contains(h, "*") {
+		return fmt.Errorf("wildcard host %q: give the names clients connect to (a wildcard certificate is fine, a wildcard target is not)", h)
 	}
 	if len(h) > 253 {
 		return fmt.Errorf("host name %.40q... is longer than 253 characters", h)
@@ -159,7 +210,7 @@ func checkHost(h string) error {
 			return fmt.Errorf("bad host name %q", h)
 		}
 		for _, r := range label {
-			if !(r == '-' || r == '_' || r == '*' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 				return fmt.Errorf("bad host name %q: character %q", h, r)
 			}
 		}
@@ -196,16 +247,87 @@ func (l *List) Add(t Target) {
 	l.Targets = append(l.Targets, t)
 }
 
+// FileError is a target file that cannot be read as a whole (too large,
+// or a read failure).
+type FileError struct {
+	File string
+	Err  error
+}
+
+func (e *FileError) Error() string { return fmt.Sprintf("%s: %v", e.File, e.Err) }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// AddArgs adds command-line targets. Each argument is a target line
+// ("[ROLE] TARGET"); a role word given as its own argument applies to the
+// next argument ("lync pool.contoso.com"). A role word with no target after
+// it is an error. Errors are [*LineError]s of file "argument", numbered from
+// 1.
+func (l *List) AddArgs(args []string) error {
+	role, roleAt := "", 0
+	for i, a := range args {
+		fields := strings.Fields(a)
+		if len(fields) == 1 && IsRole(fields[0]) {
+			if role != "" {
+				return &LineError{File: "argument", Line: roleAt, Err: fmt.Errorf("role %q is followed by another role %q, not a target", role, fields[0])}
+			}
+			role, roleAt = fields[0], i+1
+			continue
+		}
+		line := a
+		if role != "" {
+			if len(fields) > 1 {
+				return &LineError{File: "argument", Line: roleAt, Err: fmt.Errorf("role %q is followed by %q, which has a role of its own", role, fields[0])}
+			}
+			line = role + " " + a
+			role = ""
+		}
+		t, err := ParseTarget(line)
+		if err != nil {
+			return &LineError{File: "argument", Line: i + 1, Err: err}
+		}
+		l.Add(t)
+	}
+	if role != "" {
+		return &LineError{File: "argument", Line: roleAt, Err: fmt.Errorf("role %q has no target after it", role)}
+	}
+	return nil
+}
+
 // AddFile reads a target file named name: one "[ROLE] TARGET" per line, "#"
-// starts a comment, blank lines are skipped. The first malformed line is
-// returned as a [*LineError]; nothing is added after it.
+// starts a comment, blank lines are skipped. The file may be UTF-8 (with or
+// without a byte order mark) or UTF-16 with a byte order mark (what Windows
+// PowerShell 5.1's ">" writes), with LF or CRLF line ends and trailing
+// blanks. At most [MaxFileSize] bytes are read. The first malformed line is
+// returned as a [*LineError] (a NUL byte, an over-long line, a bad target);
+// nothing is added after it.
 func (l *List) AddFile(r io.Reader, name string) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1024), maxLineLen)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return &FileError{File: name, Err: err}
+	}
+	if len(data) > MaxFileSize {
+		return &FileError{File: name, Err: fmt.Errorf("larger than %d MiB; split it into several files", MaxFileSize>>20)}
+	}
+	text, err := decodeText(data)
+	if err != nil {
+		return &LineError{File: name, Line: bytes.Count(data, []byte{'\n'}) + 1, Err: err}
+	}
 	n := 0
-	for sc.Scan() {
+	for len(text) > 0 {
 		n++
-		line := sc.Text()
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = ""
+		}
+		line = strings.TrimSuffix(line, "\r")
+		if len(line) > maxLineLen {
+			return &LineError{File: name, Line: n, Err: fmt.Errorf("line longer than %d bytes", maxLineLen)}
+		}
+		if strings.IndexByte(line, 0) >= 0 {
+			return &LineError{File: name, Line: n, Err: errors.New("NUL byte: not a text file (UTF-16 without a byte order mark? save it as UTF-8)")}
+		}
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
@@ -218,11 +340,30 @@ func (l *List) AddFile(r io.Reader, name string) error {
 		}
 		l.Add(t)
 	}
-	if err := sc.Err(); err != nil {
-		if err == bufio.ErrTooLong {
-			err = fmt.Errorf("line longer than %d bytes", maxLineLen)
-		}
-		return &LineError{File: name, Line: n + 1, Err: err}
-	}
 	return nil
+}
+
+// decodeText turns a file's bytes into text: a UTF-8 byte order mark is
+// dropped, UTF-16 LE or BE with a byte order mark is converted to UTF-8.
+func decodeText(b []byte) (string, error) {
+	var order func([]byte) uint16
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return string(b[3:]), nil
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		order = func(p []byte) uint16 { return uint16(p[0]) | uint16(p[1])<<8 }
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		order = func(p []byte) uint16 { return uint16(p[1]) | uint16(p[0])<<8 }
+	default:
+		return string(b), nil
+	}
+	b = b[2:]
+	if len(b)%2 != 0 {
+		return "", errors.New("UTF-16 file with an odd number of bytes (truncated?)")
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = order(b[2*i:])
+	}
+	return string(utf16.Decode(u)), nil
 }

@@ -90,20 +90,27 @@ func bundleRun(o *BundleOptions) error {
 	return o.Out.Write(o.IO, pl.Plan(), remediate.Meta{Version: o.Version, Time: o.Now()})
 }
 
-// Check fails early when the bundle folder exists without --force, before
-// any scanning.
+// Check fails early, before any scanning, when the bundle folder exists
+// without --force, or is not a bundle --force may replace.
 func (b *Flags) Check() error {
-	if b.Dir == "" || b.Force {
+	if b.Dir == "" {
 		return nil
 	}
-	if ents, err := os.ReadDir(b.Dir); err == nil && len(ents) > 0 {
-		return existsError(b.Dir)
-	}
-	return nil
+	_, err := remediate.CheckReplace(b.Dir, b.Force)
+	return writeError(b.Dir, err)
 }
 
-func existsError(dir string) error {
-	return &cmdutil.HintError{Err: errors.New(dir + " exists and is not empty"), Hint: "choose another folder, or add --force to replace it"}
+// writeError adds the hint to a refused bundle folder.
+func writeError(dir string, err error) error {
+	var ee *remediate.ExistsError
+	var ne *remediate.NotBundleError
+	switch {
+	case errors.As(err, &ee):
+		return &cmdutil.HintError{Err: errors.New(dir + " exists and is not empty"), Hint: "choose another folder, or add --force to replace it if it is a bundle trustgap wrote"}
+	case errors.As(err, &ne):
+		return &cmdutil.HintError{Err: err, Hint: "choose another folder (an empty or new one)"}
+	}
+	return err
 }
 
 // Write renders plan and writes it to the folder, or says that there is
@@ -128,11 +135,7 @@ func (b *Flags) WriteInfo(io *cmdutil.IOStreams, plan *remediate.Plan, meta reme
 		return nil, err
 	}
 	if err := remediate.Write(b.Dir, files, b.Force); err != nil {
-		var ee *remediate.ExistsError
-		if errors.As(err, &ee) {
-			return nil, existsError(b.Dir)
-		}
-		return nil, err
+		return nil, writeError(b.Dir, err)
 	}
 	io.Infof("bundle written to %s: %d root(s), %d intermediate(s), %d files; read %s/INSTRUCTIONS.md",
 		b.Dir, len(plan.ByStore(remediate.StoreRoot)), len(plan.ByStore(remediate.StoreCA)), len(files), b.Dir)

@@ -71,6 +71,22 @@ type Factory struct {
 // problem: exit 1, with nothing more printed.
 var ErrFindings = errors.New("error-severity findings")
 
+// ErrInterrupted means the run was stopped by Ctrl-C (SIGINT) or SIGTERM:
+// exit 130, as a shell reports a process ended by SIGINT.
+var ErrInterrupted = errors.New("interrupted")
+
+// InterruptedError is a scan stopped before every target was scanned.
+type InterruptedError struct {
+	NotScanned, Total int
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted: %d of %d targets not scanned; the report holds the others, and no bundle was written", e.NotScanned, e.Total)
+}
+
+// Is makes errors.Is(err, ErrInterrupted) true.
+func (e *InterruptedError) Is(target error) bool { return target == ErrInterrupted }
+
 // FlagError is a usage error: exit 2, with a hint to read --help.
 type FlagError struct{ Err error }
 
@@ -92,14 +108,16 @@ func (e *HintError) Error() string { return e.Err.Error() }
 func (e *HintError) Unwrap() error { return e.Err }
 
 // ExitCode maps an error from a command to the process exit code: 0 for
-// none, 1 for [ErrFindings], 2 for everything else (usage, input and I/O
-// errors).
+// none, 1 for [ErrFindings], 130 for [ErrInterrupted], 2 for everything
+// else (usage, input and I/O errors).
 func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, ErrFindings):
 		return 1
+	case errors.Is(err, ErrInterrupted):
+		return 130
 	}
 	return 2
 }

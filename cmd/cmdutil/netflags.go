@@ -1,11 +1,14 @@
 package cmdutil
 
 import (
+	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/target"
 )
 
 // NetFlags are the network flags scan and discover share.
@@ -17,7 +20,7 @@ type NetFlags struct {
 
 // Add registers the flags on fs.
 func (n *NetFlags) Add(fs *pflag.FlagSet) {
-	fs.StringVar(&n.DNS, "dns", "", "resolve names through this DNS server (`HOST:PORT`, UDP with TCP fallback) instead of the system resolver")
+	fs.StringVar(&n.DNS, "dns", "", "resolve names through this DNS server (`HOST[:PORT]`, port 53 by default; UDP with TCP fallback) instead of the system resolver")
 	fs.StringArrayVar(&n.Resolve, "resolve", nil, "connect to `HOST:PORT:ADDR` for HOST:PORT, like curl (repeatable)")
 	fs.DurationVar(&n.Timeout, "timeout", 10*time.Second, "per-connection timeout (connect and TLS handshake)")
 }
@@ -33,15 +36,44 @@ func (n *NetFlags) Dialer() (*network.Dialer, error) {
 		if err != nil {
 			return nil, &FlagError{Err: err}
 		}
+		if old, ok := d.Pins[k]; ok && old != a {
+			return nil, FlagErrorf("--resolve gives %s twice, with different addresses (%s and %s): give it once", k, old, a)
+		}
 		d.Pins[k] = a
 	}
 	if n.DNS != "" {
-		if _, _, err := net.SplitHostPort(n.DNS); err != nil {
-			return nil, FlagErrorf("bad --dns %q: want HOST:PORT (for example 127.0.0.1:53)", n.DNS)
+		server, err := DNSServer(n.DNS)
+		if err != nil {
+			return nil, &FlagError{Err: err}
 		}
-		d.Resolver = &network.DNSResolver{Server: n.DNS, Timeout: n.Timeout}
+		d.Resolver = &network.DNSResolver{Server: server, Timeout: n.Timeout}
 	}
 	return d, nil
+}
+
+// DNSServer turns a --dns value into HOST:PORT: a host or IP address alone
+// (an IPv6 one with or without brackets) means port 53.
+func DNSServer(s string) (string, error) {
+	bad := fmt.Errorf("bad --dns %q: want HOST or HOST:PORT (for example 127.0.0.1, dns.contoso.com:53 or [2001:db8::53]:53)", s)
+	if ip := net.ParseIP(strings.Trim(s, "[]")); ip != nil && (!strings.HasPrefix(s, "[") || strings.HasSuffix(s, "]")) {
+		return net.JoinHostPort(ip.String(), "53"), nil
+	}
+	host, port := s, "53"
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		if strings.HasPrefix(s, "[") && net.ParseIP(h) == nil {
+			return "", bad
+		}
+		host, port = h, p
+	} else if strings.ContainsAny(s, ":[]") {
+		return "", bad
+	}
+	if _, err := target.ParsePort(port); err != nil {
+		return "", bad
+	}
+	if err := target.CheckHost(host); err != nil {
+		return "", bad
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // ParseNow parses a --now value (RFC 3339); empty means now().
@@ -56,12 +88,14 @@ func ParseNow(s string, now func() time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// CheckFormat validates a --format value against the allowed ones.
-func CheckFormat(f string, allowed ...string) error {
+// CheckFormat validates a --format value against the allowed ones, in any
+// case, and sets it to the allowed spelling (JSON becomes json).
+func CheckFormat(f *string, allowed ...string) error {
 	for _, a := range allowed {
-		if f == a {
+		if strings.EqualFold(*f, a) {
+			*f = a
 			return nil
 		}
 	}
-	return FlagErrorf("unknown --format %q (want %v)", f, allowed)
+	return FlagErrorf("unknown --format %q (want %v)", *f, allowed)
 }

@@ -73,10 +73,11 @@ func (o *OutFile) abort() {
 	os.Remove(o.f.Name())
 }
 
-// Finish commits o when err is nil (or only says that findings were
-// found), and aborts it otherwise; it returns err, or the commit's error.
+// Finish commits o when err is nil, or only says that findings were found
+// or that the run was interrupted (what completed was written, a whole
+// report), and aborts it otherwise; it returns err, or the commit's error.
 func (o *OutFile) Finish(err error) error {
-	if err != nil && !errors.Is(err, ErrFindings) {
+	if err != nil && !errors.Is(err, ErrFindings) && !errors.Is(err, ErrInterrupted) {
 		o.Abort()
 		return err
 	}

@@ -49,7 +49,7 @@ alert on it; 0 otherwise; 2 usage or input error.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Old, opts.New = args[0], args[1]
-			if err := cmdutil.CheckFormat(opts.Format, "text", "json", "html"); err != nil {
+			if err := cmdutil.CheckFormat(&opts.Format, "text", "json", "html"); err != nil {
 				return err
 			}
 			if runF != nil {

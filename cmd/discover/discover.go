@@ -81,7 +81,7 @@ func discoverRun(ctx context.Context, o *DiscoverOptions) error {
 	if o.Scan {
 		allowed = []string{"text", "json", "jsonl"}
 	}
-	if err := cmdutil.CheckFormat(o.ScanFlags.Format, allowed...); err != nil {
+	if err := cmdutil.CheckFormat(&o.ScanFlags.Format, allowed...); err != nil {
 		return err
 	}
 	d, err := o.ScanFlags.Net.Dialer()

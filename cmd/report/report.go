@@ -48,7 +48,7 @@ error.`,
 			if len(opts.From) == 0 {
 				return cmdutil.FlagErrorf("report needs --from REPORT.json")
 			}
-			if err := cmdutil.CheckFormat(opts.Format, "text", "json", "jsonl", "html", "csv"); err != nil {
+			if err := cmdutil.CheckFormat(&opts.Format, "text", "json", "jsonl", "html", "csv"); err != nil {
 				return err
 			}
 			if opts.CSVBOM && opts.Format != "csv" {

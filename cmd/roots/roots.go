@@ -26,6 +26,14 @@ func NewCmdRoots(f *cmdutil.Factory, runF func(context.Context, *AuditOptions) e
 	c := &cobra.Command{
 		Use:   "roots",
 		Short: "Inspect client root stores",
+		// A group alone is a usage error (exit 2), not a help page with
+		// exit 0.
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.FlagErrorf("unknown roots subcommand %q (want audit)", args[0])
+			}
+			return cmdutil.FlagErrorf("roots needs a subcommand: audit")
+		},
 	}
 	c.AddCommand(newCmdAudit(f, runF))
 	return c
@@ -36,14 +44,15 @@ func newCmdAudit(f *cmdutil.Factory, runF func(context.Context, *AuditOptions) e
 	c := &cobra.Command{
 		Use:   "audit SOURCE...",
 		Short: "Audit a root store for what breaks Lync and IIS on Windows",
-		Long: `Audit loads one store from every SOURCE (system, mozilla, or a PEM, DER, .p7b,
-.sst or Registry.pol file or a directory of them, optionally prefixed root:,
-ca: or disallowed:) and checks its roots as a Windows Trusted Root store:
-non-self-signed certificates, the Schannel trusted issuer list size, too many
-roots, expired, expiring, duplicate, weak or non-CA roots, self-signatures that
-cannot be checked or do not verify. It says what each source gave per store
-(Root, CA, Disallowed). Exit status: 0 no error-severity finding, 1 at least
-one, 2 usage or input error.`,
+		Long: `Audit loads one store from every SOURCE (system, mozilla,
+authroot:AUTHROOT.STL+ROOTS.SST, or a PEM, DER, .p7b, .sst or Registry.pol
+file or a directory of them, optionally prefixed root:, ca: or disallowed:)
+and checks its roots as a Windows Trusted Root store: non-self-signed
+certificates, the Schannel trusted issuer list size, too many roots, expired,
+expiring, duplicate, weak or non-CA roots, self-signatures that cannot be
+checked or do not verify. It says what each source gave per store (Root, CA,
+Disallowed). Exit status: 0 no error-severity finding, 1 at least one, 2
+usage or input error.`,
 		Example: `  trustgap roots audit client-roots.sst
   trustgap roots audit \\dc01\SYSVOL\contoso.com\Policies\{GUID}\Machine\Registry.pol --format json`,
 		Args: cobra.MinimumNArgs(1),
@@ -61,7 +70,7 @@ one, 2 usage or input error.`,
 }
 
 func auditRun(o *AuditOptions) error {
-	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl"); err != nil {
 		return err
 	}
 	now, err := cmdutil.ParseNow(o.At, o.Now)

@@ -19,6 +19,7 @@ import (
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/network"
 	"github.com/trustgap/trustgap/remediate"
+	"github.com/trustgap/trustgap/revocation"
 	"github.com/trustgap/trustgap/rootstore"
 	"github.com/trustgap/trustgap/target"
 )
@@ -56,6 +57,8 @@ type Flags struct {
 	Issuers []string
 	// NoLyncAssumption: the roots of lync targets do not count as trusted.
 	NoLyncAssumption bool
+	// Revocation is soft (also when empty), hard or off.
+	Revocation string
 
 	// Out is the file the report goes to (--out); empty or "-": standard
 	// output. Only scan has the flag.
@@ -68,11 +71,12 @@ type Flags struct {
 func (o *Flags) Add(c *cobra.Command) {
 	fs := c.Flags()
 	o.Net.Add(fs)
-	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
+	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, authroot:CTL+CERTS, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
 	fs.StringArrayVar(&o.Issuers, "issuers", nil, "CA certificates your organisation has (offline root, issuing CAs) that may complete chains and go into the bundle, never trusted by themselves: a `FILE` or DIR in any store form (repeatable)")
 	fs.BoolVar(&o.NoLyncAssumption, "no-lync-assumption", false, "do not count the roots of lync targets as trusted (use when --roots is the clients' complete store)")
 	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
+	fs.StringVar(&o.Revocation, "revocation", "soft", "check CRLs and OCSP: soft (a failure to check is a warning), hard (an error) or off (no revocation traffic)")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
 	fs.StringVar(&o.Format, "format", "text", "output format: text, json, jsonl, html or csv")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text: print every address and its handshake, the chain as presented and every certificate's details")
@@ -93,8 +97,10 @@ func NewCmdScan(f *cmdutil.Factory, runF func(context.Context, *ScanOptions) err
 completes it through AIA, builds it to its root and judges it for a Lync or
 Skype for Business client. A target is host, host:port, [v6]:port or
 https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
-lync, other). Exit status: 0 no error-severity finding, 1 at least one,
-2 usage or input error.`,
+lync, other), in the same argument or as the argument before it. Ctrl-C
+stops the scan and writes what completed (to --out FILE too), without a
+bundle. Exit status: 0 no error-severity finding, 1 at least one, 2 usage
+or input error, 130 interrupted.`,
 		Example: `  trustgap scan https://mail.contoso.com/EWS/Exchange.asmx lync pool.contoso.com
   trustgap scan -f servers.txt --roots client-roots.sst --format json > report.json`,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -116,12 +122,8 @@ lync, other). Exit status: 0 no error-severity finding, 1 at least one,
 // line stops everything, before any connection.
 func (o *ScanOptions) readTargets() ([]target.Target, error) {
 	var list target.List
-	for i, a := range o.Args {
-		t, err := target.ParseTarget(a)
-		if err != nil {
-			return nil, &target.LineError{File: "argument", Line: i + 1, Err: err}
-		}
-		list.Add(t)
+	if err := list.AddArgs(o.Args); err != nil {
+		return nil, err
 	}
 	for _, name := range o.TargetFiles {
 		if name == "-" {
@@ -154,6 +156,20 @@ func scanRun(ctx context.Context, o *ScanOptions) error {
 	return Run(ctx, o.IO, o.Now, o.Version, &o.Flags, targets)
 }
 
+// NewScanner returns a scanner that judges against a client's store: its
+// roots anchor chains (bound by its root rule, such as authroot: CTL
+// restrictions), its intermediates may complete them, and its Disallowed
+// certificates are refused. scan and client share it.
+func NewScanner(d *network.Dialer, store *rootstore.Store, now time.Time, concurrency int) *scanner.Scanner {
+	return &scanner.Scanner{
+		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
+		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
+		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
+		RootRule:      store.RootRule(),
+		Now:           now, Concurrency: concurrency,
+	}
+}
+
 // Prepared is what the flags resolve to before a scan starts.
 type Prepared struct {
 	Scanner *scanner.Scanner
@@ -179,7 +195,7 @@ type Prepared struct {
 // Prepare checks the flags, loads the root store and builds the scanner and
 // report writer. Any problem is a usage or input error.
 func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version string) (*Prepared, error) {
-	if err := cmdutil.CheckFormat(o.Format, "text", "json", "jsonl", "html", "csv"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl", "html", "csv"); err != nil {
 		return nil, err
 	}
 	if o.CSVBOM && o.Format != "csv" {
@@ -198,6 +214,14 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if err != nil {
 		return nil, err
 	}
+	rev := o.Revocation
+	if rev == "" {
+		rev = string(revocation.Soft)
+	}
+	mode, err := revocation.ParseMode(rev)
+	if err != nil {
+		return nil, cmdutil.FlagErrorf("unknown --revocation %q (want soft, hard or off)", o.Revocation)
+	}
 	d, err := o.Net.Dialer()
 	if err != nil {
 		return nil, err
@@ -211,17 +235,13 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		io.Warnf("%s", w)
 	}
 	if err != nil {
-		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
+		return nil, &cmdutil.HintError{Err: err, Hint: "--roots takes system, mozilla, authroot:AUTHROOT.STL+ROOTS.SST, or a PEM, DER, .p7b, .sst or Registry.pol file or a directory of them"}
 	}
 	if w := store.ClientWarning(runtime.GOOS); w != "" {
 		io.Warnf("%s", w)
 	}
-	sc := &scanner.Scanner{
-		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
-		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
-		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
-		Now:           at, Concurrency: o.Concurrency, NoLyncAssumption: o.NoLyncAssumption, Protocols: o.Protocols,
-	}
+	sc := NewScanner(d, store, at, o.Concurrency)
+	sc.NoLyncAssumption, sc.Protocols = o.NoLyncAssumption, o.Protocols
 	if len(o.Issuers) > 0 {
 		is, err := rootstore.Load(o.Issuers...)
 		for _, w := range is.Warnings {
@@ -235,8 +255,14 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		}
 		sc.Issuers = chain.NewCertSet(append(is.Certificates(), is.IntermediateCertificates()...)...)
 	}
+	// One fetcher for AIA and revocation: each URL once per run, shared by
+	// every target.
+	fetcher := network.NewFetcher(d)
 	if !o.NoAIA {
-		sc.AIA = network.NewAIA(d)
+		sc.AIA = &network.AIA{Fetcher: fetcher}
+	}
+	if mode != revocation.Off {
+		sc.Revocation = revocation.New(fetcher, mode, at)
 	}
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
 	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled() && o.Out == "", Verbose: o.Verbose, Public: public,
@@ -276,7 +302,10 @@ func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, versi
 
 // Run scans targets and writes the report. The HTML page lists the bundle,
 // so with --format html the bundle is written before the report is
-// closed; otherwise after.
+// closed; otherwise after. An interrupted run writes what completed (to
+// --out FILE too), writes no bundle, and returns a
+// [*cmdutil.InterruptedError]; any other failure leaves --out FILE as it
+// was.
 func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 	err := p.run(ctx, targets)
 	return p.out.Finish(err)
@@ -296,10 +325,31 @@ func (p *Prepared) run(ctx context.Context, targets []target.Target) error {
 		}
 		return nil
 	})
+	var ie *scanner.InterruptedError
+	if errors.As(err, &ie) {
+		// What completed is written, marked as interrupted; a bundle from
+		// half a scan would be wrong, so none is written.
+		for _, w := range writers {
+			s := w.Summary()
+			s.Interrupted, s.NotScanned = true, ie.NotScanned
+		}
+		p.noBundle()
+		for _, w := range writers {
+			if cerr := w.Close(); cerr != nil {
+				return fmt.Errorf("writing the report: %w", cerr)
+			}
+		}
+		return &cmdutil.InterruptedError{NotScanned: ie.NotScanned, Total: ie.Total}
+	}
+	// Interrupted after the last target: the report is whole, but the run
+	// was asked to stop, so no bundle.
+	stopped := err == nil && ctx.Err() != nil && p.Planner != nil
 	bundleFirst := len(p.Bundles) > 0
-	if err == nil && bundleFirst {
-		err = p.writeBundle()
-		if err != nil {
+	switch {
+	case stopped:
+		p.noBundle()
+	case err == nil && bundleFirst:
+		if err := p.writeBundle(); err != nil {
 			return err
 		}
 	}
@@ -309,10 +359,10 @@ func (p *Prepared) run(ctx context.Context, targets []target.Target) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return errors.New("scan interrupted")
-		}
 		return fmt.Errorf("writing the report: %w", err)
+	}
+	if stopped {
+		return &cmdutil.InterruptedError{Total: p.Writer.Summary().Targets}
 	}
 	if !bundleFirst {
 		if err := p.writeBundle(); err != nil {
@@ -323,6 +373,14 @@ func (p *Prepared) run(ctx context.Context, targets []target.Target) error {
 		return cmdutil.ErrFindings
 	}
 	return nil
+}
+
+// noBundle tells the HTML page that the bundle asked for was not written
+// because the run was interrupted.
+func (p *Prepared) noBundle() {
+	for _, b := range p.Bundles {
+		b.Interrupted = true
+	}
 }
 
 // writeBundle writes the bundle, when --bundle was given, and tells the

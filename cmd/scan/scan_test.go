@@ -17,14 +17,14 @@ func TestNewCmdScanFlags(t *testing.T) {
 	c := NewCmdScan(f, func(_ context.Context, o *ScanOptions) error { got = o; return nil })
 	c.SetArgs([]string{"-f", "a.txt", "--targets", "-", "--roots", "system", "--roots", "r.sst", "--dns", "127.0.0.1:53",
 		"--resolve", "a:443:127.0.0.1", "--timeout", "3s", "-c", "8", "--no-aia", "--now", "2026-01-02T03:04:05Z",
-		"--format", "jsonl", "-v", "--protocols", "--bundle", "out", "--force", "--include-self-signed", "--issuers", "ca.pem", "--issuers", "pki/",
+		"--format", "jsonl", "-v", "--protocols", "--revocation", "hard", "--bundle", "out", "--force", "--include-self-signed", "--issuers", "ca.pem", "--issuers", "pki/",
 		"--no-lync-assumption", "--out", "r.csv", "--csv-bom", "x.test", "lync y.test"})
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	want := Flags{
 		Roots: []string{"system", "r.sst"}, Issuers: []string{"ca.pem", "pki/"}, NoLyncAssumption: true, Concurrency: 8, NoAIA: true, At: "2026-01-02T03:04:05Z", Format: "jsonl", Verbose: true, Protocols: true,
-		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true}, Out: "r.csv", CSVBOM: true,
+		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true}, Revocation: "hard", Out: "r.csv", CSVBOM: true,
 	}
 	want.Net.DNS, want.Net.Resolve, want.Net.Timeout = "127.0.0.1:53", []string{"a:443:127.0.0.1"}, 3*time.Second
 	if diff := cmp.Diff(want, got.Flags); diff != "" {
@@ -46,7 +46,7 @@ func TestDefaults(t *testing.T) {
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Concurrency != 64 || got.Net.Timeout != 10*time.Second || got.Format != "text" || got.NoAIA || len(got.Roots) != 0 || len(got.Issuers) != 0 || got.NoLyncAssumption || got.Protocols {
+	if got.Concurrency != 64 || got.Net.Timeout != 10*time.Second || got.Format != "text" || got.NoAIA || len(got.Roots) != 0 || len(got.Issuers) != 0 || got.NoLyncAssumption || got.Protocols || got.Revocation != "soft" {
 		t.Errorf("defaults: %+v", got.Flags)
 	}
 }
@@ -61,6 +61,7 @@ func TestPrepareRejects(t *testing.T) {
 		{Flags{Format: "text", Concurrency: 0}, "--concurrency must be at least 1"},
 		{Flags{Format: "text", Concurrency: 1, Bundle: BundleFlags{Force: true}}, "--force and --include-self-signed go with --bundle DIR"},
 		{Flags{Format: "json", Concurrency: 1, CSVBOM: true}, "--csv-bom goes with --format csv"},
+		{Flags{Format: "text", Concurrency: 1, Revocation: "strict"}, `unknown --revocation "strict" (want soft, hard or off)`},
 	} {
 		tc.f.Net.Timeout = time.Second
 		_, err := tc.f.Prepare(ios, time.Now, "v")

@@ -9,14 +9,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/trustgap/trustgap/cmd"
+	"github.com/trustgap/trustgap/internal/certfile"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/lab"
 	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/internal/winfmt"
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("TRUSTGAP_TEST_RUN_MAIN") == "1" {
+		os.Exit(cmd.Main()) // a test runs trustgap as a process of its own
+	}
 	testscript.Main(m, map[string]func(){
 		"trustgap": func() { os.Exit(cmd.Main()) },
 	})
@@ -28,8 +35,10 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"lab":  cmdLab,
-			"exit": cmdExit,
+			"lab":   cmdLab,
+			"exit":  cmdExit,
+			"utf16": cmdUTF16,
+			"ctl":   cmdCTL,
 		},
 		Condition: haveCondition,
 		Setup: func(env *testscript.Env) error {
@@ -46,11 +55,15 @@ func TestScripts(t *testing.T) {
 // variable per server with its address ($MAIL, $LYNCPOOL, ...).
 // Everything stops when the script ends.
 func cmdLab(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 || args[0] != "demo" && args[0] != "discover" {
-		ts.Fatalf("usage: lab demo|discover")
+	if neg || len(args) != 1 || args[0] != "demo" && args[0] != "discover" && args[0] != "client" {
+		ts.Fatalf("usage: lab demo|discover|client")
 	}
-	if args[0] == "discover" {
+	switch args[0] {
+	case "discover":
 		labDiscover(ts)
+		return
+	case "client":
+		labClient(ts)
 		return
 	}
 	l := lab.Demo(time.Now(), true)
@@ -123,5 +136,70 @@ func cmdExit(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// labClient starts what a client check of alice@contoso.test finds: the
+// SRV records _autodiscover._tcp.contoso.test (to mail.contoso.test, with a
+// certificate from "Exchange Root CA") and _sipinternaltls._tcp.contoso.test
+// (to pool.contoso.test, from "Fabrikam Root CA"), each on a loopback port.
+// It writes exchange-root.pem and sets $DNS.
+func labClient(ts *testscript.TestScript) {
+	root, exch := testca.Root("Fabrikam Root CA"), testca.Root("Exchange Root CA")
+	mail := lab.TLS(testca.TLSCert(testca.Leaf(exch, "mail.contoso.test"), exch.Cert), lab.TLSOptions{})
+	ts.Defer(mail.Close)
+	pool := lab.TLS(testca.TLSCert(testca.Leaf(root, "pool.contoso.test"), root.Cert), lab.TLSOptions{})
+	ts.Defer(pool.Close)
+	dns := lab.NewDNS().A("mail.contoso.test", "127.0.0.1").A("pool.contoso.test", "127.0.0.1").
+		SRV("_autodiscover._tcp.contoso.test", 0, 0, uint16(mail.Port), "mail.contoso.test").
+		SRV("_sipinternaltls._tcp.contoso.test", 0, 0, uint16(pool.Port), "pool.contoso.test")
+	ts.Defer(dns.Close)
+	ts.Setenv("DNS", dns.Addr)
+	if err := os.WriteFile(ts.MkAbs("exchange-root.pem"), testca.PEM(exch.Cert), 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// cmdUTF16 writes a text file as regedit writes a registry export: UTF-16LE
+// with a byte order mark and CRLF line endings. "utf16 IN OUT".
+func cmdUTF16(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: utf16 IN OUT")
+	}
+	text := strings.ReplaceAll(strings.ReplaceAll(ts.ReadFile(args[0]), "\r\n", "\n"), "\n", "\r\n")
+	out := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(text)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	if err := os.WriteFile(ts.MkAbs(args[1]), out, 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}
+
+// cmdCTL writes a certificate trust list (the shape of authroot.stl)
+// listing the certificates of a PEM file: "ctl OUT.stl CERTS.pem
+// [disabled]", where disabled gives every entry a disable date in the past.
+func cmdCTL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 || len(args) == 3 && args[2] != "disabled" {
+		ts.Fatalf("usage: ctl OUT.stl CERTS.pem [disabled]")
+	}
+	d, err := certfile.Decode([]byte(ts.ReadFile(args[1])))
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	c := &winfmt.CTL{ThisUpdate: time.Now().UTC().Truncate(time.Second)}
+	for _, e := range d.Entries {
+		ent := winfmt.CTLEntry{ID: certutil.Thumbprint(e.Cert), FriendlyName: e.Cert.Subject.CommonName}
+		if len(args) == 3 {
+			ent.DisabledAt = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		c.Entries = append(c.Entries, ent)
+	}
+	der, err := winfmt.EncodeCTL(c)
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(ts.MkAbs(args[0]), der, 0o644); err != nil {
+		ts.Fatalf("%v", err)
 	}
 }

@@ -68,13 +68,21 @@ func Demo(now time.Time, loopbackPorts bool) *Lab {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "application/pkix-cert")
+		ct := "application/pkix-cert"
+		if strings.HasSuffix(r.URL.Path, ".crl") {
+			ct = "application/pkix-crl"
+		}
+		w.Header().Set("Content-Type", ct)
 		w.Write(b)
 	}))
 	l.pin("pki.contoso.test", 80, aia)
-	aiaBase := "http://pki.contoso.test"
+	// Fabrikam publishes its CRL on its own host, served by the same
+	// loopback server.
+	l.Pins["pki.fabrikam.test:80"] = aia.Addr
+	aiaBase, fabrikamBase := "http://pki.contoso.test", "http://pki.fabrikam.test"
 	if loopbackPorts {
 		aiaBase += ":" + strconv.Itoa(aia.Port)
+		fabrikamBase += ":" + strconv.Itoa(aia.Port)
 	}
 	hostport := func(name string, port int, s *Server) string {
 		if loopbackPorts {
@@ -87,12 +95,19 @@ func Demo(now time.Time, loopbackPorts bool) *Lab {
 	}
 
 	nb, na := now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0)
+	// Every CA publishes a current CRL (issued a day ago, valid a week)
+	// at its CRL distribution point.
+	const rootCRL, issuingCRL, fabrikamCRL = "/pki/contoso-root.crl", "/pki/contoso-issuing.crl", "/pki/fabrikam-root.crl"
 	ca := func(cn string, issuer *testca.Cert, years int, aiaPath string) *testca.Cert {
 		o := testca.Options{CN: cn, Org: "Contoso", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(years, 0, 0), RSABits: 2048, Seed: "demo " + cn}
 		if aiaPath != "" {
 			o.IssuingURL = aiaBase + aiaPath
+			o.CRLURLs = []string{aiaBase + rootCRL}
 		}
 		return testca.New(o, issuer)
+	}
+	crl := func(issuer *testca.Cert) []byte {
+		return testca.CRL(issuer, testca.CRLOptions{ThisUpdate: now.Add(-24 * time.Hour), NextUpdate: now.Add(7 * 24 * time.Hour)})
 	}
 	contosoRoot := ca("Contoso Root CA", nil, 10, "")
 	issuing := ca("Contoso Issuing CA", contosoRoot, 5, "/pki/contoso-root.crt")
@@ -102,16 +117,20 @@ func Demo(now time.Time, loopbackPorts bool) *Lab {
 	mu.Unlock()
 	leaf := func(issuer *testca.Cert, names ...string) *testca.Cert {
 		return testca.New(testca.Options{CN: names[0], DNSNames: names, NotBefore: nb, NotAfter: na, RSABits: 2048,
-			IssuingURL: aiaBase + aiaPath, Seed: "demo " + names[0]}, issuer)
+			IssuingURL: aiaBase + aiaPath, CRLURLs: []string{aiaBase + issuingCRL}, Seed: "demo " + names[0]}, issuer)
 	}
 	fabrikamRoot := testca.New(testca.Options{CN: "Fabrikam Root CA", Org: "Fabrikam", IsCA: true, NotBefore: nb, NotAfter: now.AddDate(10, 0, 0), RSABits: 2048, Seed: "demo Fabrikam Root CA"}, nil)
+	mu.Lock()
+	files[rootCRL], files[issuingCRL], files[fabrikamCRL] = crl(contosoRoot), crl(issuing), crl(fabrikamRoot)
+	mu.Unlock()
 	l.Certs["contoso-root"], l.Certs["fabrikam-root"], l.Certs["contoso-issuing"] = contosoRoot.Cert, fabrikamRoot.Cert, issuing.Cert
 
 	pool := leaf(issuing, "lyncpool.contoso.test", "sip.contoso.test", "lyncdiscoverinternal.contoso.test")
 	poolSrv := TLS(testca.TLSCert(pool, issuing.Cert), TLSOptions{ClientAuth: tls.RequestClientCert})
 	l.pin("lyncpool.contoso.test", 5061, poolSrv)
 
-	mail := testca.New(testca.Options{CN: "mail.contoso.test", DNSNames: []string{"mail.contoso.test"}, NotBefore: nb, NotAfter: na, RSABits: 2048, Seed: "demo mail.contoso.test"}, fabrikamRoot)
+	mail := testca.New(testca.Options{CN: "mail.contoso.test", DNSNames: []string{"mail.contoso.test"}, NotBefore: nb, NotAfter: na, RSABits: 2048,
+		CRLURLs: []string{fabrikamBase + fabrikamCRL}, Seed: "demo mail.contoso.test"}, fabrikamRoot)
 	mailSrv := TLS(testca.TLSCert(mail, fabrikamRoot.Cert), TLSOptions{})
 	l.pin("mail.contoso.test", 443, mailSrv)
 

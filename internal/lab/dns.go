@@ -19,13 +19,14 @@ type DNS struct {
 	srv      map[string][]*dns.SRV
 	cname    map[string]string
 	servfail map[string]bool
+	refused  map[string]bool
 	drop     map[string]bool
 	udp, tcp *dns.Server
 }
 
 // NewDNS starts a DNS server.
 func NewDNS() *DNS {
-	d := &DNS{a: map[string][]net.IP{}, srv: map[string][]*dns.SRV{}, cname: map[string]string{}, servfail: map[string]bool{}, drop: map[string]bool{}}
+	d := &DNS{a: map[string][]net.IP{}, srv: map[string][]*dns.SRV{}, cname: map[string]string{}, servfail: map[string]bool{}, refused: map[string]bool{}, drop: map[string]bool{}}
 	// UDP on an ephemeral port, then TCP on the same port, which another
 	// process may hold: try a few ports.
 	var pc net.PacketConn
@@ -93,6 +94,14 @@ func (d *DNS) ServFail(name string) *DNS {
 	return d
 }
 
+// Refused makes queries for name fail with REFUSED.
+func (d *DNS) Refused(name string) *DNS {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.refused[fqdn(name)] = true
+	return d
+}
+
 // Drop makes queries for name go unanswered (the client times out).
 func (d *DNS) Drop(name string) *DNS {
 	d.mu.Lock()
@@ -126,6 +135,11 @@ func (d *DNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	if d.servfail[name] {
 		m.Rcode = dns.RcodeServerFailure
+		w.WriteMsg(m)
+		return
+	}
+	if d.refused[name] {
+		m.Rcode = dns.RcodeRefused
 		w.WriteMsg(m)
 		return
 	}

@@ -19,9 +19,12 @@ import (
 
 // Server is a running loopback server.
 type Server struct {
-	Addr  string // 127.0.0.1:port
-	Port  int
-	close func()
+	Addr string // 127.0.0.1:port
+	Port int
+	// Accepted receives a value for every connection accepted, up to its
+	// buffer (Silent servers only): tests wait on it instead of sleeping.
+	Accepted chan struct{}
+	close    func()
 }
 
 // Close stops the server.
@@ -112,6 +115,7 @@ func Silent() *Server {
 	}
 	var mu sync.Mutex
 	var conns []net.Conn
+	accepted := make(chan struct{}, 1024)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -121,10 +125,14 @@ func Silent() *Server {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
 			go io.Copy(io.Discard, c) // read and ignore until closed
 		}
 	}()
-	return newServer(ln.Addr().String(), func() {
+	s := newServer(ln.Addr().String(), func() {
 		ln.Close()
 		mu.Lock()
 		for _, c := range conns {
@@ -132,6 +140,8 @@ func Silent() *Server {
 		}
 		mu.Unlock()
 	})
+	s.Accepted = accepted
+	return s
 }
 
 // Garbage starts a TCP server that answers every connection with bytes that

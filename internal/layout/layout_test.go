@@ -23,17 +23,20 @@ var allowed = map[string][]string{
 	"target":            {},
 	"internal/certutil": {},
 	"internal/winfmt":   {},
+	"internal/winreg":   {},
 	"internal/certfile": {"internal/certutil", "internal/winfmt"},
 	"network":           {"finding", "target", "internal/certfile"},
 	"chain":             {"finding", "target", "internal/certutil"},
 	"scanner":           {"chain", "network", "finding", "target", "internal/certutil"},
+	"revocation":        {"network", "chain", "finding", "internal/certutil"},
 	"rootstore":         {"finding", "internal/certfile", "internal/certutil", "internal/winfmt"},
 	"discover":          {"network", "target", "finding", "internal/certutil"},
-	"report":            {"chain", "rootstore", "discover", "finding", "target", "internal/certutil"},
+	"report":            {"chain", "rootstore", "discover", "client", "finding", "target", "internal/certutil"},
 	"remediate":         {"report", "finding", "target", "internal/certutil", "internal/winfmt"},
 	"internal/testca":   {},
 	"internal/testtool": {},
 	"internal/lab":      {"internal/testca"},
+	"client":            {"chain", "finding", "rootstore", "internal/certutil", "internal/winfmt", "internal/winreg"},
 }
 
 // cliOnly are the modules only cmd may import.

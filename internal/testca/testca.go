@@ -65,6 +65,10 @@ type Options struct {
 	Key crypto.Signer
 	// IssuingURL is written as the AIA caIssuers URL.
 	IssuingURL string
+	// CRLURLs are written as the CRL distribution points, OCSPURLs as the
+	// AIA OCSP URLs.
+	CRLURLs  []string
+	OCSPURLs []string
 	// NoSKI leaves out the subject key identifier.
 	NoSKI bool
 	// RawSubject, when set, is the subject's DER (an RDNSequence), in
@@ -78,7 +82,8 @@ type Options struct {
 	Seed string
 
 	// EKU, when non-nil, replaces the extended key usages (an empty, non-nil
-	// slice leaves the extension out).
+	// slice leaves the extension out), for example
+	// x509.ExtKeyUsageOCSPSigning for an OCSP responder.
 	EKU []x509.ExtKeyUsage
 	// KeyUsage, when non-zero, replaces the key usage.
 	KeyUsage x509.KeyUsage
@@ -94,7 +99,8 @@ type Options struct {
 	// Subject replaces the subject built from CN and Org.
 	Subject *pkix.Name
 	// ExtraExtensions are added as they are (for example a critical
-	// extension no client knows, or a directoryName constraint).
+	// extension no client knows, a directoryName constraint, a Freshest
+	// CRL).
 	ExtraExtensions []pkix.Extension
 	// Policies are certificate policy OIDs.
 	Policies []x509.OID
@@ -179,6 +185,7 @@ func New(o Options, issuer *Cert) *Cert {
 	if o.IssuingURL != "" {
 		tpl.IssuingCertificateURL = []string{o.IssuingURL}
 	}
+	tpl.CRLDistributionPoints, tpl.OCSPServer = o.CRLURLs, o.OCSPURLs
 	spki, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		panic(err)

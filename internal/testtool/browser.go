@@ -27,7 +27,7 @@ type Browser struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	in     io.WriteCloser
-	stderr *bytes.Buffer
+	stderr *limitedWriter
 
 	mu      sync.Mutex
 	nextID  int
@@ -64,13 +64,13 @@ func StartBrowser(t testing.TB) *Browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Browser{t: t, in: cmdW, stderr: &bytes.Buffer{}, waiting: map[int]chan message{}, notify: make(chan struct{}, 1)}
+	b := &Browser{t: t, in: cmdW, stderr: &limitedWriter{n: 64 << 10}, waiting: map[int]chan message{}, notify: make(chan struct{}, 1)}
 	b.cmd = exec.Command(path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
 		"--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--user-data-dir="+t.TempDir(),
 		"--remote-debugging-pipe", "about:blank")
 	b.cmd.ExtraFiles = []*os.File{cmdR, outW}
-	b.cmd.Stderr = &limitedWriter{w: b.stderr, n: 64 << 10}
+	b.cmd.Stderr = b.stderr
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
@@ -81,17 +81,28 @@ func StartBrowser(t testing.TB) *Browser {
 	return b
 }
 
-// limitedWriter keeps the first n bytes written to it.
+// limitedWriter keeps the first n bytes written to it. exec's copying
+// goroutine writes it while the reader may read it, so a mutex guards it.
 type limitedWriter struct {
-	w *bytes.Buffer
-	n int
+	mu sync.Mutex
+	w  bytes.Buffer
+	n  int
 }
 
 func (l *limitedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if room := l.n - l.w.Len(); room > 0 {
 		l.w.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// String returns what was kept.
+func (l *limitedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
 }
 
 // read dispatches the browser's messages (NUL-terminated JSON) until the

@@ -1,7 +1,8 @@
 // Package winfmt encodes and decodes the Windows certificate containers that
 // Group Policy and PowerShell use: the certificate BLOB of MS-GPEF §2.2.1.1.1,
 // the serialized certificate store (.sst) and the registry policy file
-// (Registry.pol, MS-GPREG §2.2.1).
+// (Registry.pol, MS-GPREG §2.2.1), and certificate trust lists (authroot.stl,
+// a PKCS#7 SignedData over a CertificateTrustList, MS-CAESO §4.4).
 //
 // Decoders are bounded and never panic on malformed input: every length is
 // checked against what remains before it is used. It imports nothing of
@@ -225,10 +226,32 @@ func (p *polReader) str() (string, error) {
 		r := binary.LittleEndian.Uint16(p.b[p.off:])
 		p.off += 2
 		if r == 0 {
+			if i := loneSurrogate(u); i >= 0 {
+				// Decoding would turn it into U+FFFD: a different name.
+				return "", fmt.Errorf("string is not valid UTF-16: lone surrogate 0x%04X at character %d", u[i], i+1)
+			}
 			return string(utf16.Decode(u)), nil
 		}
 		u = append(u, r)
 	}
+}
+
+// loneSurrogate returns the index of the first unpaired surrogate in u, or
+// -1.
+func loneSurrogate(u []uint16) int {
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
+		case c >= 0xD800 && c < 0xDC00:
+			if i+1 < len(u) && u[i+1] >= 0xDC00 && u[i+1] < 0xE000 {
+				i++
+				continue
+			}
+			return i
+		case c >= 0xDC00 && c < 0xE000:
+			return i
+		}
+	}
+	return -1
 }
 
 func (p *polReader) u32() (uint32, error) {

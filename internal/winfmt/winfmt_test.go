@@ -69,3 +69,18 @@ func FuzzDecodeSST(f *testing.F) {
 		DecodeBlob(b)
 	})
 }
+
+// TestPolLoneSurrogate: a key name that is not valid UTF-16 is an error
+// naming the entry, not a silently different name.
+func TestPolLoneSurrogate(t *testing.T) {
+	b := []byte("PReg\x01\x00\x00\x00[\x00K\x00\x00\xd8\x00\x00;\x00\x00\x00;\x00\x00\x00\x00\x00;\x00\x00\x00\x00\x00;\x00]\x00")
+	_, err := DecodePol(b)
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("entry 1 at offset")) || !bytes.Contains([]byte(err.Error()), []byte("lone surrogate 0xD800 at character 2")) {
+		t.Errorf("got %v", err)
+	}
+	// A proper pair is fine and round-trips.
+	pol, _ := EncodePol([]PolEntry{{Key: "K\U0001F512"}})
+	if e, err := DecodePol(pol); err != nil || e[0].Key != "K\U0001F512" {
+		t.Errorf("surrogate pair: %v %v", e, err)
+	}
+}

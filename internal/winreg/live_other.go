@@ -1,0 +1,5 @@
+//go:build !windows
+
+package winreg
+
+func readLive(r *Registry, path string) error { return ErrNoLiveRegistry }
