@@ -9,7 +9,7 @@ import (
 	"regexp"
 )
 
-var documentStart = regexp.MustCompile(`^\s*\{\s*"(store|targets|summary|discovery)"\s*:`)
+var documentStart = regexp.MustCompile(`^\s*\{\s*"(run|store|targets|summary|discovery)"\s*:`)
 
 // Read limits: a report is read as a stream, so its size only bounds the
 // time spent; one value (a target, the summary) is held whole, so it is
@@ -57,6 +57,12 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // it is decoded, so a large report is never held in memory whole. At most
 // [MaxReportSize] bytes are read, and one target at most [MaxValueSize].
 func Read(r io.Reader, name string, fn func(*Target) error) error {
+	return read(r, name, fn, nil)
+}
+
+// read is Read, also keeping the run, store and summary of a document in
+// doc when doc is not nil.
+func read(r io.Reader, name string, fn func(*Target) error, doc *Document) error {
 	lr := &limitedReader{r: r, total: MaxReportSize, val: MaxValueSize}
 	br := bufio.NewReaderSize(lr, 64<<10)
 	head, _ := br.Peek(256)
@@ -135,6 +141,21 @@ func Read(r io.Reader, name string, fn func(*Target) error) error {
 				if err := object(false); err != nil {
 					return err
 				}
+			case doc != nil && (key == "run" || key == "store" || key == "summary"):
+				var err error
+				mark()
+				switch key {
+				case "run":
+					err = dec.Decode(&doc.Run)
+				case "store":
+					err = dec.Decode(&doc.Store)
+				default:
+					err = dec.Decode(&doc.Summary)
+				}
+				if err != nil {
+					return fmt.Errorf("%s: %q: %v", name, key, err)
+				}
+				doc.Store.restore()
 			default:
 				var skip json.RawMessage
 				mark()

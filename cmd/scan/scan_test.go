@@ -18,13 +18,13 @@ func TestNewCmdScanFlags(t *testing.T) {
 	c.SetArgs([]string{"-f", "a.txt", "--targets", "-", "--roots", "system", "--roots", "r.sst", "--dns", "127.0.0.1:53",
 		"--resolve", "a:443:127.0.0.1", "--timeout", "3s", "-c", "8", "--no-aia", "--now", "2026-01-02T03:04:05Z",
 		"--format", "jsonl", "-v", "--protocols", "--revocation", "hard", "--bundle", "out", "--force", "--include-self-signed", "--issuers", "ca.pem", "--issuers", "pki/",
-		"--no-lync-assumption", "x.test", "lync y.test"})
+		"--no-lync-assumption", "--out", "r.csv", "--csv-bom", "x.test", "lync y.test"})
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	want := Flags{
 		Roots: []string{"system", "r.sst"}, Issuers: []string{"ca.pem", "pki/"}, NoLyncAssumption: true, Concurrency: 8, NoAIA: true, At: "2026-01-02T03:04:05Z", Format: "jsonl", Verbose: true, Protocols: true,
-		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true}, Revocation: "hard",
+		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true}, Revocation: "hard", Out: "r.csv", CSVBOM: true,
 	}
 	want.Net.DNS, want.Net.Resolve, want.Net.Timeout = "127.0.0.1:53", []string{"a:443:127.0.0.1"}, 3*time.Second
 	if diff := cmp.Diff(want, got.Flags); diff != "" {
@@ -60,6 +60,7 @@ func TestPrepareRejects(t *testing.T) {
 		{Flags{Format: "xml", Concurrency: 1}, `unknown --format "xml"`},
 		{Flags{Format: "text", Concurrency: 0}, "--concurrency must be at least 1"},
 		{Flags{Format: "text", Concurrency: 1, Bundle: BundleFlags{Force: true}}, "--force and --include-self-signed go with --bundle DIR"},
+		{Flags{Format: "json", Concurrency: 1, CSVBOM: true}, "--csv-bom goes with --format csv"},
 		{Flags{Format: "text", Concurrency: 1, Revocation: "strict"}, `unknown --revocation "strict" (want soft, hard or off)`},
 	} {
 		tc.f.Net.Timeout = time.Second
