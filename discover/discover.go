@@ -316,9 +316,7 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 		s := &Step{N: n, What: what, Probes: probes}
 		for _, p := range probes {
 			s.Outcome = outcome(p)
-			// SIP endpoints need a covering certificate; lyncdiscover
-			// must answer with a Lync discovery document (over http too).
-			if (p.TLS != nil && p.TLS.NamesCover || p.Scheme == "http") && (p.HTTP == nil && p.Scheme == "tls" || p.HTTP != nil && p.HTTP.LyncDiscover) {
+			if lyncAnswers(p) {
 				s.OK = true
 				break
 			}
@@ -385,6 +383,27 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 	}
 }
 
+// lyncAnswers reports whether a Lync sign-in probe answers as clients
+// need: SIP endpoints with a covering certificate, lyncdiscover with a Lync
+// discovery document (over http too).
+func lyncAnswers(p *Probe) bool {
+	return (p.TLS != nil && p.TLS.NamesCover || p.Scheme == "http") && (p.HTTP == nil && p.Scheme == "tls" || p.HTTP != nil && p.HTTP.LyncDiscover)
+}
+
+// signInStep returns the Lync sign-in step clients sign in at (the first
+// that answers, before any certificate error stops them), or nil.
+func (r *Report) signInStep() *Step {
+	for _, s := range r.Lync {
+		if s.OK {
+			return s
+		}
+		if stopAt(s) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
 func parentDomain(h string) string {
 	if i := strings.IndexByte(h, '.'); i > 0 {
 		return h[i+1:]
@@ -394,27 +413,41 @@ func parentDomain(h string) string {
 
 // Targets returns every endpoint found in DNS that accepted a TCP
 // connection, with its role, as scan targets (in discovery order, without
-// duplicates).
+// duplicates). The Lync endpoints that answer at the step clients sign in
+// at are asserted lync targets; the other Lync endpoints are lync targets
+// with [target.Target.RoleInferred] set, whose roots are not assumed
+// trusted.
 func (r *Report) Targets() []target.Target {
 	var list target.List
-	add := func(role target.Role, p *Probe) {
+	add := func(role target.Role, p *Probe, inferred bool) {
 		if !p.Reached() || p.Scheme == "http" {
 			return
 		}
 		t, err := target.ParseTarget(string(role) + " " + p.URL())
 		if err == nil {
+			t.RoleInferred = inferred
 			list.Add(t)
 		}
 	}
 	for _, s := range r.Autodiscover {
 		for _, p := range s.Probes {
-			add(target.RoleAutodiscover, p)
+			add(target.RoleAutodiscover, p, false)
 		}
 	}
+	signIn := r.signInStep()
 	for _, s := range r.Lync {
 		for _, p := range s.Probes {
-			add(target.RoleLync, p)
+			add(target.RoleLync, p, !(s == signIn && lyncAnswers(p)))
 		}
 	}
 	return list.Targets
+}
+
+// SignInStep returns the number of the Lync sign-in step clients sign in
+// at, or 0 when none answers.
+func (r *Report) SignInStep() int {
+	if s := r.signInStep(); s != nil {
+		return s.N
+	}
+	return 0
 }

@@ -85,6 +85,11 @@ const (
 	// CodeCTLRestricted is a root trusted only through Microsoft's root
 	// program whose authroot.stl entry refuses this chain.
 	CodeCTLRestricted = "ctl-restricted"
+	// CodeImpersonatingRoot is a root that copies the name of a root of
+	// the client store or of Mozilla's program with another key (TLS
+	// interception, or a man in the middle): never trusted, never
+	// assumed, never deployed.
+	CodeImpersonatingRoot = "impersonating-root"
 )
 
 // The revocation codes (scan): what checking the CRLs and OCSP responders
@@ -149,7 +154,7 @@ var All = map[string][]string{
 		CodeDNSFailure, CodeConnectFailure, CodeTimeout, CodeHandshakeFailure,
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
-		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed, CodeCTLRestricted,
+		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed, CodeCTLRestricted, CodeImpersonatingRoot,
 		CodeBadSignature, CodeNoServerAuth, CodeIssuerNotCA, CodeV1Intermediate,
 		CodePathLength, CodeKeyUsage, CodeNameConstraints, CodeCriticalExtension,
 		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,

@@ -151,13 +151,16 @@ func scanRun(ctx context.Context, o *ScanOptions) error {
 // NewScanner returns a scanner that judges against a client's store: its
 // roots anchor chains (bound by its root rule, such as authroot: CTL
 // restrictions), its intermediates may complete them, and its Disallowed
-// certificates are refused. scan and client share it.
+// certificates are refused; a root that copies the name of one of its
+// roots or of Mozilla's program is impersonating-root. scan and client
+// share it.
 func NewScanner(d *network.Dialer, store *rootstore.Store, now time.Time, concurrency int) *scanner.Scanner {
 	return &scanner.Scanner{
 		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
 		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
 		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
 		RootRule:      store.RootRule(),
+		Namesake:      rootstore.PublicNamesake,
 		Now:           now, Concurrency: concurrency,
 	}
 }
