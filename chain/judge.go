@@ -188,9 +188,9 @@ func lyncNames(lync *CertSet) []string {
 // in input order) and sets Lync (every lync root), LyncNames and
 // LyncAnchors: the roots of the targets whose role was asserted (written
 // "lync", or the step where discovery says clients sign in), unless the
-// client store's Disallowed holds the root (or its key under that name),
-// the root impersonates a known root ([Judge.Impersonated]), or
-// NoLyncAssumption is set. It returns the extra anchors other chains may
+// client store's Disallowed holds the root (or its key under that name) or
+// another certificate of that target's chain, the root impersonates a
+// known root ([Judge.Impersonated]), or NoLyncAssumption is set. It returns the extra anchors other chains may
 // end at and the lync roots that may only complete a path (as untrusted
 // roots). Set Store, Disallowed, Namesake and NoLyncAssumption first.
 func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
@@ -203,7 +203,7 @@ func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
 		}
 		all.Add(root.Cert)
 		roots = append(roots, root.Cert)
-		if !r.Target.RoleInferred && !j.NoLyncAssumption && j.refuseAnchor(root.Cert) == "" {
+		if !r.Target.RoleInferred && !j.NoLyncAssumption && j.refuseAnchor(root.Cert) == "" && !j.throughDisallowed(r.Path) {
 			asserted.Add(root.Cert)
 		}
 	}
@@ -217,6 +217,18 @@ func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
 		return nil, all
 	}
 	return asserted, rest
+}
+
+// throughDisallowed reports whether p holds a certificate of the
+// Disallowed store: clients refuse that Lync pool, so they do not sign in
+// through it and its root is not assumed.
+func (j *Judge) throughDisallowed(p *Path) bool {
+	for _, l := range p.Links {
+		if j.Disallowed.Contains(l.Cert) {
+			return true
+		}
+	}
+	return false
 }
 
 // refuseAnchor says why root may not be assumed trusted: it is in the

@@ -27,6 +27,9 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix"`
+	// SHA1 names the certificate at fault (lower-case hex), for the
+	// findings of the path rules; empty for the others.
+	SHA1 string `json:"sha1,omitempty"`
 }
 
 // New returns a finding whose message is formatted from format and args.

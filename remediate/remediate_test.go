@@ -143,8 +143,8 @@ func TestPlanNeverPutsIntermediateInRoot(t *testing.T) {
 	if p := plan(t, []report.Target{odd}, false); !p.Empty() || len(p.LeftOut) != 1 {
 		t.Errorf("non-CA root: items %v, left out %d", storeOf(p), len(p.LeftOut))
 	}
-	if p := plan(t, []report.Target{odd}, true); len(p.Items) != 1 || !p.Items[0].SelfSignedLeaf {
-		t.Errorf("non-CA root with --include-self-signed: %v", storeOf(p))
+	if p := plan(t, []report.Target{odd}, true); len(p.Items) != 1 || !p.Items[0].EndEntityRoot || p.Items[0].SelfSignedLeaf {
+		t.Errorf("non-CA root with --include-self-signed: %v (a self-signed non-CA at the top of a chain, not a server's own certificate)", storeOf(p))
 	}
 	// A tampered der field is refused.
 	bad = f.reports[0]
