@@ -68,6 +68,9 @@ type Store struct {
 	Warnings []string
 
 	seen map[string]bool
+	// dups counts the certificates given again (already loaded in their
+	// store), to tell a source of duplicates from an empty one.
+	dups int
 	// forceStore is the store prefix of the source being added.
 	forceStore string
 	// program holds the CTL entries of Microsoft's root program roots, by
@@ -160,6 +163,7 @@ func SplitStore(src string) (store, rest string) {
 // store.
 func (s *Store) Add(src string) error {
 	r0, i0, d0 := s.counts()
+	dups0 := s.dups
 	store, path := SplitStore(src)
 	s.forceStore = store
 	defer func() { s.forceStore = "" }()
@@ -187,7 +191,13 @@ func (s *Store) Add(src string) error {
 	}
 	r1, i1, d1 := s.counts()
 	if r1+i1+d1 == r0+i0+d0 {
-		return &LoadError{Source: src, Err: errors.New("holds no certificate")}
+		if s.dups == dups0 {
+			return &LoadError{Source: src, Err: errors.New("holds no certificate")}
+		}
+		// Certificates, but every one of them loaded already (the same
+		// roots given twice, a GPO's Registry.pol beside its export): not
+		// an empty source.
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: every certificate it holds (%d) was already loaded from an earlier source: it adds nothing", src, s.dups-dups0))
 	}
 	s.Sources = append(s.Sources, SourceCount{Source: src, Roots: r1 - r0, Intermediates: i1 - i0, Disallowed: d1 - d0})
 	return nil
@@ -269,6 +279,7 @@ func (s *Store) add(c Cert) {
 		s.explicit[anchorKey(c.Cert)] = true
 	}
 	if s.seen[k] {
+		s.dups++
 		return
 	}
 	s.seen[k] = true
