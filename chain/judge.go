@@ -58,6 +58,9 @@ type Result struct {
 	// chain ([Combine]). Empty when the name did not resolve, and in the
 	// results of Addresses themselves.
 	Addresses []*Result
+	// NotChecked lists the addresses of the name past network.MaxAddrs,
+	// which were not checked (finding addresses-not-checked).
+	NotChecked []string
 }
 
 // BadCert is a presented certificate that does not parse.

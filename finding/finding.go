@@ -85,6 +85,9 @@ const (
 	CodeRootPresented       = "root-presented"
 	CodeLegacyClients       = "legacy-clients"
 	CodeTLS10Accepted       = "tls10-accepted"
+	// CodeAddressesNotChecked: a name with more addresses than a scan
+	// checks (network.MaxAddrs); says how many were not.
+	CodeAddressesNotChecked = "addresses-not-checked"
 	// CodeCTLRestricted is a root trusted only through Microsoft's root
 	// program whose authroot.stl entry refuses this chain.
 	CodeCTLRestricted = "ctl-restricted"
@@ -162,7 +165,7 @@ var All = map[string][]string{
 		CodePathLength, CodeKeyUsage, CodeNameConstraints, CodeCriticalExtension,
 		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,
 		CodeInconsistentServers, CodeChainOrder, CodeExtraCerts, CodeRootPresented,
-		CodeLegacyClients, CodeTLS10Accepted,
+		CodeLegacyClients, CodeTLS10Accepted, CodeAddressesNotChecked,
 		CodeRevoked, CodeRevocationUnreachable, CodeRevocationLDAPOnly,
 		CodeCRLExpired, CodeCRLExpiring, CodeCRLBadSignature, CodeOCSPBadResponse,
 		CodeNoRevocationInfo,

@@ -334,7 +334,7 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		return nil
 	}
 	r := &chain.Result{Target: t, Index: idx}
-	addrs, err := s.Dialer.Addresses(ctx, t.Host, t.Port)
+	addrs, notChecked, err := s.Dialer.AddressesChecked(ctx, t.Host, t.Port)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -355,7 +355,9 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 	if ctx.Err() != nil {
 		return nil
 	}
-	return chain.Combine(t, idx, results)
+	r = chain.Combine(t, idx, results)
+	r.NotChecked = notChecked
+	return r
 }
 
 // checkAddr checks one address of t: it fetches the chain the server
