@@ -583,8 +583,10 @@ func issuerName(c *x509.Certificate) string {
 	return certutil.Issuer(c)
 }
 
-// names reports a leaf that does not cover the host, and a lync target's
-// certificate that covers it only through a wildcard.
+// names reports a leaf that does not cover the host, and a lync, ews or
+// autodiscover target's certificate that covers it only through a
+// wildcard (Lync pools need explicit names; Lync Phone Edition cannot use
+// a wildcard EWS certificate: domain.md check 10).
 func (j *Judge) names(r *Result) {
 	leaf := r.Path.Links[0].Cert
 	host := r.Target.Host
@@ -597,7 +599,9 @@ func (j *Judge) names(r *Result) {
 			"the certificate %s covers %s, not %s", describe(leaf), certNames(leaf), host)
 		return
 	}
-	if r.Target.Role != target.RoleLync {
+	switch r.Target.Role {
+	case target.RoleLync, target.RoleEWS, target.RoleAutodiscover:
+	default:
 		return
 	}
 	wild := strings.HasPrefix(leaf.Subject.CommonName, "*")
@@ -613,10 +617,16 @@ func (j *Judge) names(r *Result) {
 	if len(leaf.DNSNames) == 0 && !wild {
 		explicit = true // CN only, and it names the host
 	}
-	if wild || !explicit {
+	switch {
+	case !wild && explicit:
+	case r.Target.Role == target.RoleLync:
 		r.add(finding.CodeLyncWildcard, finding.SevWarning,
 			fmt.Sprintf("reissue the Lync certificate with the pool FQDN as its subject and %s (and every pool and server FQDN) among its explicit Subject Alternative Names", host),
 			"the Lync certificate %s covers %s only through a wildcard: Lync pools and Lync Phone Edition need explicit names", describe(leaf), host)
+	default:
+		r.add(finding.CodeLyncWildcard, finding.SevWarning,
+			fmt.Sprintf("if Lync Phone Edition devices use Exchange, reissue the Exchange certificate with %s (and autodiscover.<domain>) among its explicit Subject Alternative Names", host),
+			"the Exchange certificate %s covers %s only through a wildcard: Lync Phone Edition cannot use a wildcard EWS certificate (it needs explicit names)", describe(leaf), host)
 	}
 }
 

@@ -181,8 +181,46 @@ func stopAt(s *Step) *Probe {
 	return nil
 }
 
-// outcome is a one-line account of a probe.
-func outcome(p *Probe) string {
+// outcome is a one-line account of an Autodiscover probe.
+func outcome(p *Probe) string { return describeProbe(p, autodiscoverHTTP) }
+
+// lyncOutcome is a one-line account of a Lync sign-in probe: what counts
+// there is a Lync discovery document, not Autodiscover.
+func lyncOutcome(p *Probe) string { return describeProbe(p, lyncHTTP) }
+
+func lyncHTTP(h *HTTPInfo) string {
+	switch s := h.Status; {
+	case s == 200 && h.LyncDiscover:
+		return "HTTP 200 with a Lync discovery document"
+	case s == 200:
+		return "HTTP 200 but not a Lync discovery document"
+	case s == 404:
+		return "HTTP 404: no Lync discovery here"
+	case s >= 300 && s < 400:
+		return fmt.Sprintf("HTTP %d redirect to %s", s, h.Location)
+	}
+	return fmt.Sprintf("HTTP %d", h.Status)
+}
+
+func autodiscoverHTTP(h *HTTPInfo) string {
+	switch s := h.Status; {
+	case s == 401:
+		return "HTTP 401: an Autodiscover endpoint answered"
+	case s == 200 && h.Autodiscover:
+		return "HTTP 200 with an Autodiscover answer"
+	case s == 200:
+		return "HTTP 200 but not Autodiscover (a web site?)"
+	case s == 404:
+		return "HTTP 404: no Autodiscover here"
+	case s >= 300 && s < 400:
+		return fmt.Sprintf("HTTP %d redirect to %s", s, h.Location)
+	}
+	return fmt.Sprintf("HTTP %d", h.Status)
+}
+
+// describeProbe is a one-line account of a probe, its HTTP answer said by
+// httpText.
+func describeProbe(p *Probe, httpText func(*HTTPInfo) string) string {
 	switch {
 	case p.DNS != "ok":
 		return "DNS: " + p.Error
@@ -200,20 +238,7 @@ func outcome(p *Probe) string {
 		}
 	}
 	if p.HTTP != nil {
-		switch s := p.HTTP.Status; {
-		case s == 401:
-			parts = append(parts, "HTTP 401: an Autodiscover endpoint answered")
-		case s == 200 && p.HTTP.Autodiscover:
-			parts = append(parts, "HTTP 200 with an Autodiscover answer")
-		case s == 200:
-			parts = append(parts, "HTTP 200 but not Autodiscover (a web site?)")
-		case s == 404:
-			parts = append(parts, "HTTP 404: no Autodiscover here")
-		case s >= 300 && s < 400:
-			parts = append(parts, fmt.Sprintf("HTTP %d redirect to %s", s, p.HTTP.Location))
-		default:
-			parts = append(parts, fmt.Sprintf("HTTP %d", s))
-		}
+		parts = append(parts, httpText(p.HTTP))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -315,7 +340,7 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 		n++
 		s := &Step{N: n, What: what, Probes: probes}
 		for _, p := range probes {
-			s.Outcome = outcome(p)
+			s.Outcome = lyncOutcome(p)
 			if lyncAnswers(p) {
 				s.OK = true
 				break

@@ -233,7 +233,7 @@ func TestLyncOrder(t *testing.T) {
 	if diff := cmp.Diff(want, whats); diff != "" {
 		t.Errorf("Lync order (-want +got):\n%s", diff)
 	}
-	if r.Lync[0].OK || !strings.Contains(r.Lync[0].Outcome, "HTTP 404") {
+	if r.Lync[0].OK || !strings.Contains(r.Lync[0].Outcome, "HTTP 404: no Lync discovery here") {
 		t.Errorf("a 404 from lyncdiscoverinternal is not Lync: ok=%v %q", r.Lync[0].OK, r.Lync[0].Outcome)
 	}
 	if r.LyncVerdict != "clients find Lync at step 3: https://lyncdiscover.contoso.test/" {
@@ -298,6 +298,11 @@ func TestLyncDiscoverNeedsDocument(t *testing.T) {
 			r := w.run("fabrikam.test", "contoso.test")
 			if r.LyncVerdict != tc.verdict {
 				t.Errorf("lync verdict %q, want %q", r.LyncVerdict, tc.verdict)
+			}
+			// A Lync step speaks of Lync discovery, never of Autodiscover.
+			if o := r.Lync[0].Outcome; strings.Contains(o, "Autodiscover") || tc.name == "web site" && !strings.Contains(o, "HTTP 200 but not a Lync discovery document") ||
+				tc.name == "document" && !strings.Contains(o, "HTTP 200 with a Lync discovery document") {
+				t.Errorf("lync step 1 outcome %q", o)
 			}
 			var c []string
 			for _, f := range r.Findings {

@@ -334,7 +334,13 @@ func TestClientWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := sys.ClientWarning("linux")
-	for _, want := range []string{"linux machine's store, not a Windows client's", "Export-Certificate -Type SST", "Registry.pol", "certutil -generateSSTFromWU"} {
+	// It points at authroot: (the CTL with its certificates), not at a bare
+	// SST that keeps the program's retired roots, and says which Windows
+	// Export-Certificate needs.
+	for _, want := range []string{"linux machine's store, not a Windows client's", "--roots authroot:DIR/authroot.stl+roots.sst",
+		"certutil -syncWithWU DIR, then certutil -generateSSTFromWU roots.sst", "roots.sst alone also holds roots the program has disabled",
+		"Registry.pol", "Microsoft Serialized Certificate Store (any Windows)",
+		"Export-Certificate -Type SST -FilePath client-roots.sst (Export-Certificate needs Windows 8 or Server 2012 and later: PowerShell 3.0's PKI module)"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("warning lacks %q: %s", want, w)
 		}

@@ -306,10 +306,14 @@ func (s *Store) ClientWarning(goos string) string {
 	for _, sc := range s.Sources {
 		if sc.Source == "system" {
 			return fmt.Sprintf("--roots system is this %s machine's store, not a Windows client's: verdicts rest on it and may differ from what clients see. "+
-				"Judge against a client's store instead: export it on a client with "+
-				"Get-ChildItem Cert:\\LocalMachine\\Root | Export-Certificate -Type SST -FilePath client-roots.sst (then --roots client-roots.sst), "+
-				"add the GPO's Registry.pol (\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{GUID}\\Machine\\Registry.pol), "+
-				"or take Microsoft's root program with certutil -generateSSTFromWU roots.sst", goos)
+				"Judge against what a client trusts instead: Microsoft's root program as a client with automatic root update sees it, "+
+				"with --roots authroot:DIR/authroot.stl+roots.sst (on any Windows machine with Internet access: certutil -syncWithWU DIR, then certutil -generateSSTFromWU roots.sst; "+
+				"roots.sst alone also holds roots the program has disabled or restricted, which authroot.stl says), "+
+				"plus the GPO's Registry.pol (\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{GUID}\\Machine\\Registry.pol); "+
+				"or a client's own Root store as an SST (then --roots client-roots.sst): in certmgr.msc, Trusted Root Certification Authorities, "+
+				"select all, All Tasks > Export, Microsoft Serialized Certificate Store (any Windows), or "+
+				"Get-ChildItem Cert:\\LocalMachine\\Root | Export-Certificate -Type SST -FilePath client-roots.sst "+
+				"(Export-Certificate needs Windows 8 or Server 2012 and later: PowerShell 3.0's PKI module)", goos)
 		}
 	}
 	return ""
