@@ -161,8 +161,10 @@ type Judge struct {
 	RootRule func(root, leaf *x509.Certificate, now time.Time) string
 	// Namesake, when set, returns a root of a public root program
 	// (Mozilla's: rootstore.PublicNamesake) that has c's name but another
-	// key, or nil (also when c itself, by name and key, is one). The
-	// client store's roots are always compared; nil compares only them.
+	// key; c itself when c, by name and key, is a public root (it then
+	// impersonates nothing, whatever the client store holds); nil when no
+	// public root has its name. The client store's roots are always
+	// compared; nil compares only them.
 	Namesake func(c *x509.Certificate) *x509.Certificate
 
 	namesOnce sync.Once
@@ -284,6 +286,12 @@ func (j *Judge) Impersonated(c *x509.Certificate) (*x509.Certificate, string) {
 			sort.Slice(cs, func(a, b int) bool { return bytes.Compare(cs[a].Raw, cs[b].Raw) < 0 })
 		}
 	})
+	var public *x509.Certificate
+	if j.Namesake != nil {
+		if public = j.Namesake(c); public == c {
+			return nil, "" // a public root itself
+		}
+	}
 	var other *x509.Certificate
 	for _, s := range j.storeName[name] {
 		if sameKey(s, c) {
@@ -296,10 +304,8 @@ func (j *Judge) Impersonated(c *x509.Certificate) (*x509.Certificate, string) {
 	if other != nil {
 		return other, "in the client store"
 	}
-	if j.Namesake != nil {
-		if k := j.Namesake(c); k != nil {
-			return k, "in Mozilla's root program"
-		}
+	if public != nil {
+		return public, "in Mozilla's root program"
 	}
 	return nil, ""
 }

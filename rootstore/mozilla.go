@@ -63,10 +63,14 @@ var mozillaNames = sync.OnceValue(func() map[string][]*x509.Certificate {
 // PublicNamesake returns a root of Mozilla's root program that has c's
 // name (compared as [IsPublic] compares it) but another key: the root c
 // impersonates, as TLS interception and a man in the middle do. It
-// returns nil when no public root has that name, when c's name is empty,
-// or when c itself, by name and key, is public (a re-issued copy).
+// returns c itself when c, by name and key, is public (a root of the
+// program, or a re-issued copy of one), and nil when no public root has
+// that name or c's name is empty.
 func PublicNamesake(c *x509.Certificate) *x509.Certificate {
-	if len(c.Subject.Names) == 0 || IsPublic(c) {
+	if IsPublic(c) {
+		return c
+	}
+	if len(c.Subject.Names) == 0 {
 		return nil
 	}
 	if cs := mozillaNames()[strings.ToLower(certutil.Subject(c))]; len(cs) > 0 {
