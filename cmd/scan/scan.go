@@ -91,7 +91,9 @@ func NewCmdScan(f *cmdutil.Factory, runF func(context.Context, *ScanOptions) err
 completes it through AIA, builds it to its root and judges it for a Lync or
 Skype for Business client. A target is host, host:port, [v6]:port or
 https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
-lync, other), in the same argument or as the argument before it. Ctrl-C
+lync, other), in the same argument or as the argument before it. Write lync
+before your Lync pools: only the roots of lync targets written so are
+assumed trusted (a lync role inferred from port 5061 is not). Ctrl-C
 stops the scan and writes what completed, without a bundle. Exit status:
 0 no error-severity finding, 1 at least one, 2 usage or input error,
 130 interrupted.`,
