@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustgap/trustgap/finding"
@@ -56,6 +58,9 @@ type Result struct {
 	// chain ([Combine]). Empty when the name did not resolve, and in the
 	// results of Addresses themselves.
 	Addresses []*Result
+	// NotChecked lists the addresses of the name past network.MaxAddrs,
+	// which were not checked (finding addresses-not-checked).
+	NotChecked []string
 }
 
 // BadCert is a presented certificate that does not parse.
@@ -133,7 +138,14 @@ func (v Verdict) rank() int {
 // goroutines at once.
 type Judge struct {
 	Store *CertSet // the client root store
-	Lync  *CertSet // the roots of lync targets, trusted by clients
+	// Lync holds the roots of every lync target (asserted or inferred),
+	// which different-ca compares Exchange's roots with.
+	Lync *CertSet
+	// LyncAnchors holds the lync roots clients are assumed to trust (the
+	// Lync assumption): those of lync targets whose role was asserted, and
+	// that are neither Disallowed nor impersonating a known root
+	// ([Judge.SetLync]). NewJudge sets it to its lync argument.
+	LyncAnchors *CertSet
 	// LyncNames names the lync roots for different-ca messages.
 	LyncNames []string
 	// NoLyncAssumption stops the lync roots counting as trusted: a lync
@@ -147,17 +159,155 @@ type Judge struct {
 	// store sets it for roots of Microsoft's root program, whose CTL entry
 	// restricts them (rootstore.Store.RootRule).
 	RootRule func(root, leaf *x509.Certificate, now time.Time) string
+	// Namesake, when set, returns a root of a public root program
+	// (Mozilla's: rootstore.PublicNamesake) that has c's name but another
+	// key; c itself when c, by name and key, is a public root (it then
+	// impersonates nothing, whatever the client store holds); nil when no
+	// public root has its name. The client store's roots are always
+	// compared; nil compares only them.
+	Namesake func(c *x509.Certificate) *x509.Certificate
+
+	namesOnce sync.Once
+	storeName map[string][]*x509.Certificate // Store's roots by folded name
 }
 
-// NewJudge returns a judge for a client store, the lync targets' roots and
-// the instant validity is judged at.
+// NewJudge returns a judge for a client store, the lync targets' roots
+// (all of them taken as asserted: see [Judge.SetLync]) and the instant
+// validity is judged at.
 func NewJudge(store, lync *CertSet, now time.Time) *Judge {
+	j := &Judge{Store: store, Lync: lync, LyncAnchors: lync, Now: now}
+	j.LyncNames = lyncNames(lync)
+	return j
+}
+
+func lyncNames(lync *CertSet) []string {
 	var names []string
 	for _, c := range lync.All() {
 		names = append(names, describe(c))
 	}
 	sort.Strings(names)
-	return &Judge{Store: store, Lync: lync, LyncNames: names, Now: now}
+	return names
+}
+
+// SetLync takes the results of the lync targets (built, not yet judged,
+// in input order) and sets Lync (every lync root), LyncNames and
+// LyncAnchors: the roots of the targets whose role was asserted (written
+// "lync", or the step where discovery says clients sign in), unless the
+// client store's Disallowed holds the root (or its key under that name) or
+// another certificate of that target's chain, the root impersonates a
+// known root ([Judge.Impersonated]), or NoLyncAssumption is set. It returns the extra anchors other chains may
+// end at and the lync roots that may only complete a path (as untrusted
+// roots). Set Store, Disallowed, Namesake and NoLyncAssumption first.
+func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
+	all, asserted, rest := &CertSet{}, &CertSet{}, &CertSet{}
+	var roots []*x509.Certificate
+	for _, r := range results {
+		root := r.Root()
+		if root == nil || len(r.Path.Links) < 2 {
+			continue // no root, or a self-signed leaf: no CA to assume
+		}
+		all.Add(root.Cert)
+		roots = append(roots, root.Cert)
+		if !r.Target.RoleInferred && !j.NoLyncAssumption && j.refuseAnchor(root.Cert) == "" && !j.throughDisallowed(r.Path) {
+			asserted.Add(root.Cert)
+		}
+	}
+	for _, c := range roots {
+		if !asserted.Contains(c) {
+			rest.Add(c)
+		}
+	}
+	j.Lync, j.LyncAnchors, j.LyncNames = all, asserted, lyncNames(all)
+	if j.NoLyncAssumption {
+		return nil, all
+	}
+	return asserted, rest
+}
+
+// throughDisallowed reports whether p holds a certificate of the
+// Disallowed store: clients refuse that Lync pool, so they do not sign in
+// through it and its root is not assumed.
+func (j *Judge) throughDisallowed(p *Path) bool {
+	for _, l := range p.Links {
+		if j.Disallowed.Contains(l.Cert) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseAnchor says why root may not be assumed trusted: it is in the
+// Disallowed store (that certificate, or its name and key), or it
+// impersonates a known root; "" when it may.
+func (j *Judge) refuseAnchor(root *x509.Certificate) string {
+	if j.Disallowed.Contains(root) || j.Disallowed.ContainsKey(root) {
+		return "disallowed"
+	}
+	if known, _ := j.Impersonated(root); known != nil {
+		return "impersonating"
+	}
+	return ""
+}
+
+// foldedName is a certificate's subject as certutil.DN shows it,
+// case-folded: X.520 names compare without case, and a copy may encode its
+// name with other string types.
+func foldedName(c *x509.Certificate) string { return strings.ToLower(certutil.Subject(c)) }
+
+// sameKey reports whether a and b have the same public key, whatever its
+// encoding.
+func sameKey(a, b *x509.Certificate) bool {
+	ka, err1 := x509.MarshalPKIXPublicKey(a.PublicKey)
+	kb, err2 := x509.MarshalPKIXPublicKey(b.PublicKey)
+	if err1 != nil || err2 != nil {
+		return bytes.Equal(a.RawSubjectPublicKeyInfo, b.RawSubjectPublicKeyInfo)
+	}
+	return bytes.Equal(ka, kb)
+}
+
+// Impersonated returns the known root c copies the name of with another
+// key, and where it is known ("in the client store", "in Mozilla's root
+// program"); nil when c has no such namesake, or when a root of the
+// client store has c's name and key (c is a re-issued copy of it). A root
+// that takes a known root's name with its own key is what TLS
+// interception and a man in the middle present.
+func (j *Judge) Impersonated(c *x509.Certificate) (*x509.Certificate, string) {
+	name := foldedName(c)
+	if c.RawSubject == nil || len(c.Subject.Names) == 0 {
+		return nil, "" // no name to copy
+	}
+	j.namesOnce.Do(func() {
+		j.storeName = map[string][]*x509.Certificate{}
+		for _, s := range j.Store.All() {
+			n := foldedName(s)
+			j.storeName[n] = append(j.storeName[n], s)
+		}
+		for _, cs := range j.storeName {
+			sort.Slice(cs, func(a, b int) bool { return bytes.Compare(cs[a].Raw, cs[b].Raw) < 0 })
+		}
+	})
+	var public *x509.Certificate
+	if j.Namesake != nil {
+		if public = j.Namesake(c); public == c {
+			return nil, "" // a public root itself
+		}
+	}
+	var other *x509.Certificate
+	for _, s := range j.storeName[name] {
+		if sameKey(s, c) {
+			return nil, ""
+		}
+		if other == nil {
+			other = s
+		}
+	}
+	if other != nil {
+		return other, "in the client store"
+	}
+	if public != nil {
+		return public, "in Mozilla's root program"
+	}
+	return nil, ""
 }
 
 func describe(c *x509.Certificate) string {
@@ -198,7 +348,18 @@ func (j *Judge) Apply(r *Result) {
 			// Only that very certificate makes a self-signed leaf trusted.
 			r.InStore = j.Store.Contains(leaf)
 		}
-		r.LyncRoot = !r.InStore && !selfSignedLeaf && !j.NoLyncAssumption && j.Lync.Contains(root.Cert)
+		r.LyncRoot = !r.InStore && !selfSignedLeaf && !j.NoLyncAssumption && j.LyncAnchors.Contains(root.Cert)
+	}
+	// A root clients do not hold that copies the name of one they (or
+	// Mozilla's program) know, with another key: never trusted, never
+	// deployed.
+	var known *x509.Certificate
+	knownWhere := ""
+	if root != nil && !r.InStore {
+		known, knownWhere = j.Impersonated(root.Cert)
+		if known != nil {
+			r.LyncRoot = false
+		}
 	}
 	anchored := r.InStore || r.LyncRoot
 	restricted := ""
@@ -214,6 +375,10 @@ func (j *Judge) Apply(r *Result) {
 	}
 
 	switch {
+	case known != nil:
+		r.add(finding.CodeImpersonatingRoot, finding.SevError,
+			fmt.Sprintf("do not deploy this root: find who intercepts the connection to %s (a proxy or firewall inspecting HTTPS, antivirus HTTPS scanning, a load balancer re-signing TLS, or an attacker) and make clients reach the real server; if it is your own CA renewed with a new key, take its certificate from the CA itself and check its thumbprint with the CA's administrator", host),
+			"the chain ends at root %s, which has the name of %s (%s) but another key: a root that copies a known root's name is what TLS interception or a man in the middle presents", describe(root.Cert), describe(known), knownWhere)
 	case selfSignedLeaf && !r.InStore:
 		r.add(finding.CodeSelfSigned, finding.SevError,
 			"replace it with a certificate issued by the CA that issued the Lync certificates, naming "+host+" (and autodiscover.<smtp domain> on Exchange); as a stop-gap, deploy this certificate to Trusted Root Certification Authorities (trustgap scan --bundle DIR --include-self-signed)",
@@ -227,8 +392,12 @@ func (j *Judge) Apply(r *Result) {
 			"have the certificate reissued by a CA that Microsoft's root program trusts for server authentication (or by the CA behind Lync, deployed by Group Policy)",
 			"the chain ends at root %s, which the client trusts only through Microsoft's root program (authroot.stl), and %s", describe(root.Cert), restricted)
 	case root != nil && !anchored:
+		lyncHint := ""
+		if r.Target.Role == target.RoleLync && r.Target.RoleInferred && !j.NoLyncAssumption && j.refuseAnchor(root.Cert) == "" {
+			lyncHint = fmt.Sprintf("; if this is your Lync pool, write it as `lync %s` to have its root assumed trusted", r.Target.Raw)
+		}
 		r.add(finding.CodeUntrustedRoot, finding.SevError,
-			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s", describe(root.Cert), alone),
+			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s%s", describe(root.Cert), alone, lyncHint),
 			"the chain ends at root %s, which is not in the client root store", describe(root.Cert))
 	}
 
@@ -245,7 +414,7 @@ func (j *Judge) Apply(r *Result) {
 			"nothing to do for clients that sign in to Lync; the bundle (trustgap scan --bundle DIR) carries this root for the others, or rerun with the clients' complete store and --no-lync-assumption",
 			"root %s is not in the client root store given, but it is a lync target's root, which clients that sign in to Lync trust", describe(root.Cert))
 	}
-	if (r.Target.Role == target.RoleEWS || r.Target.Role == target.RoleAutodiscover) && j.Lync.Len() > 0 && root != nil && !r.InStore && !j.Lync.ContainsKey(root.Cert) {
+	if (r.Target.Role == target.RoleEWS || r.Target.Role == target.RoleAutodiscover) && j.Lync.Len() > 0 && root != nil && !r.InStore && known == nil && !j.Lync.ContainsKey(root.Cert) {
 		r.add(finding.CodeDifferentCA, finding.SevWarning,
 			fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root.Cert)),
 			"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root.Cert), strings.Join(j.LyncNames, ", "))
@@ -420,8 +589,10 @@ func issuerName(c *x509.Certificate) string {
 	return certutil.Issuer(c)
 }
 
-// names reports a leaf that does not cover the host, and a lync target's
-// certificate that covers it only through a wildcard.
+// names reports a leaf that does not cover the host, and a lync, ews or
+// autodiscover target's certificate that covers it only through a
+// wildcard (Lync pools need explicit names; Lync Phone Edition cannot use
+// a wildcard EWS certificate: domain.md check 10).
 func (j *Judge) names(r *Result) {
 	leaf := r.Path.Links[0].Cert
 	host := r.Target.Host
@@ -434,7 +605,9 @@ func (j *Judge) names(r *Result) {
 			"the certificate %s covers %s, not %s", describe(leaf), certNames(leaf), host)
 		return
 	}
-	if r.Target.Role != target.RoleLync {
+	switch r.Target.Role {
+	case target.RoleLync, target.RoleEWS, target.RoleAutodiscover:
+	default:
 		return
 	}
 	wild := strings.HasPrefix(leaf.Subject.CommonName, "*")
@@ -450,10 +623,16 @@ func (j *Judge) names(r *Result) {
 	if len(leaf.DNSNames) == 0 && !wild {
 		explicit = true // CN only, and it names the host
 	}
-	if wild || !explicit {
+	switch {
+	case !wild && explicit:
+	case r.Target.Role == target.RoleLync:
 		r.add(finding.CodeLyncWildcard, finding.SevWarning,
 			fmt.Sprintf("reissue the Lync certificate with the pool FQDN as its subject and %s (and every pool and server FQDN) among its explicit Subject Alternative Names", host),
 			"the Lync certificate %s covers %s only through a wildcard: Lync pools and Lync Phone Edition need explicit names", describe(leaf), host)
+	default:
+		r.add(finding.CodeLyncWildcard, finding.SevWarning,
+			fmt.Sprintf("if Lync Phone Edition devices use Exchange, reissue the Exchange certificate with %s (and autodiscover.<domain>) among its explicit Subject Alternative Names", host),
+			"the Exchange certificate %s covers %s only through a wildcard: Lync Phone Edition cannot use a wildcard EWS certificate (it needs explicit names)", describe(leaf), host)
 	}
 }
 

@@ -75,6 +75,22 @@ func (j *Judge) applyAddresses(r *Result) {
 	if f, ok := inconsistent(r); ok {
 		r.Findings = append([]finding.Finding{f}, r.Findings...)
 	}
+	if n := len(r.NotChecked); n > 0 {
+		r.add(finding.CodeAddressesNotChecked, finding.SevInfo,
+			fmt.Sprintf("nothing to do if every server behind %s presents the same chain; to check the others, scan them one by one with --resolve %s:%d:ADDR", r.Target.Host, r.Target.Host, r.Target.Port),
+			"%s has %d addresses: the first %d (sorted) were checked, %d were not (%s)", r.Target.Host, len(r.Addresses)+n, len(r.Addresses), n, listAddrs(r.NotChecked))
+	}
+}
+
+// maxAddrsShown bounds the addresses an addresses-not-checked message
+// names.
+const maxAddrsShown = 8
+
+func listAddrs(as []string) string {
+	if len(as) <= maxAddrsShown {
+		return strings.Join(as, ", ")
+	}
+	return strings.Join(as[:maxAddrsShown], ", ") + fmt.Sprintf(" and %d more", len(as)-maxAddrsShown)
 }
 
 // inconsistent compares the servers behind a name: when at least one

@@ -98,6 +98,9 @@ func (v *Validator) Check(p *Path) []Problem {
 	if p.Complete && n > 1 && !HasErrorProblem(ps) {
 		v.crossCheck(&ps, certs)
 	}
+	for i := range ps {
+		ps[i].SHA1 = certutil.SHA1Hex(certs[ps[i].Index])
+	}
 	return ps
 }
 

@@ -464,7 +464,18 @@ func TestAdviceFitsTheCase(t *testing.T) {
 	explicit := testca.New(testca.Options{CN: "pool.contoso.test", DNSNames: []string{"pool.contoso.test", "*.contoso.test"}}, p.inter)
 	r = setup{store: []*x509.Certificate{p.root.Cert}, host: "pool.contoso.test", role: target.RoleLync}.judge(t, explicit.Cert, p.inter.Cert)
 	expect(t, r, "", true)
-	// The same wildcard on Exchange: no warning.
-	r = setup{store: []*x509.Certificate{p.root.Cert}, host: "mail.contoso.test", role: target.RoleEWS}.judge(t, wild.Cert, p.inter.Cert)
+	// The same wildcard on Exchange (EWS, Autodiscover): Lync Phone Edition
+	// cannot use it (domain.md check 10), so lync-wildcard too, saying so.
+	for _, role := range []target.Role{target.RoleEWS, target.RoleAutodiscover} {
+		r = setup{store: []*x509.Certificate{p.root.Cert}, host: "mail.contoso.test", role: role}.judge(t, wild.Cert, p.inter.Cert)
+		expect(t, r, "lync-wildcard/warning", true)
+		if f := msg(t, r, "lync-wildcard", nil); !strings.Contains(f.Message, "Lync Phone Edition cannot use a wildcard EWS certificate") || !strings.Contains(f.Fix, "Exchange certificate with mail.contoso.test") {
+			t.Errorf("%s: %q / %q", role, f.Message, f.Fix)
+		}
+	}
+	// Explicitly named, or any other role: no warning.
+	r = setup{store: []*x509.Certificate{p.root.Cert}, host: "pool.contoso.test", role: target.RoleEWS}.judge(t, explicit.Cert, p.inter.Cert)
+	expect(t, r, "", true)
+	r = setup{store: []*x509.Certificate{p.root.Cert}, host: "mail.contoso.test", role: target.RoleOther}.judge(t, wild.Cert, p.inter.Cert)
 	expect(t, r, "", true)
 }

@@ -493,3 +493,27 @@ func TestStoreFromRegistryAndPolicies(t *testing.T) {
 		t.Errorf("bad --roots: %v", err)
 	}
 }
+
+// TestNoRootsWarning: an export without certificate stores (or stores
+// without a root) leaves the client's trust empty; with no Lync assumption
+// in a client check that makes every chain untrusted, so the store says so
+// in a warning naming what to export.
+func TestNoRootsWarning(t *testing.T) {
+	base := func() *reg { return newReg(t).lync("16.0", "sip:alice@contoso.test") }
+	r := base().inspect(client.Options{}, winreg.V5)
+	if !strings.HasPrefix(r.Store.NoRoots, "no certificate store was exported and --roots gave none") ||
+		!strings.Contains(r.Store.NoRoots, "every chain is judged untrusted") || !strings.Contains(r.Store.NoRoots, `certs-machine.reg`) ||
+		len(r.Store.Warnings) != 1 || r.Store.Warnings[0] != r.Store.NoRoots {
+		t.Errorf("no store: NoRoots %q, warnings %q", r.Store.NoRoots, r.Store.Warnings)
+	}
+	// A CA store but no root: exported, yet empty of roots.
+	r = base().cert(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\CA`, testca.Intermediate("Some CA", testca.Root("X")).Cert).inspect(client.Options{}, winreg.V5)
+	if !strings.HasPrefix(r.Store.NoRoots, "the client's certificate stores hold no root") {
+		t.Errorf("stores without a root: %q", r.Store.NoRoots)
+	}
+	// A root: no warning.
+	r = base().cert(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\ROOT`, testca.Root("LM Root").Cert).inspect(client.Options{}, winreg.V5)
+	if r.Store.NoRoots != "" || len(r.Store.Warnings) != 0 {
+		t.Errorf("with a root: NoRoots %q, warnings %q", r.Store.NoRoots, r.Store.Warnings)
+	}
+}

@@ -94,8 +94,11 @@ type Store struct {
 	// CTL describes the root program list the client last downloaded
 	// (EncodedCtl), when the registry holds it.
 	CTL *CTLInfo `json:"ctl"`
-	// Warnings lists what was skipped, naming where.
+	// Warnings lists what was skipped, naming where, and NoRoots.
 	Warnings []string `json:"warnings"`
+	// NoRoots, when the store holds no root, says so and what to export:
+	// every chain is then untrusted. It is also in Warnings.
+	NoRoots string `json:"-"`
 }
 
 // Excluded is a store the client's policy leaves out.
@@ -254,6 +257,37 @@ func (r *Report) buildStore(reg *winreg.Registry, user string, roots []string) e
 	st.Warnings = append(st.Warnings, s.Warnings...)
 	st.Sources = append(st.Sources, s.Sources...)
 	st.Roots, st.Intermediates, st.Disallowed = len(s.Roots), len(s.Intermediates), len(s.Disallowed)
+	if st.Roots == 0 {
+		exported := false
+		for _, ps := range physicalStores {
+			key := ps.key
+			if rest, ok := strings.CutPrefix(key, "HKEY_CURRENT_USER"); ok {
+				key = user + rest
+			}
+			if reg.Key(key) != nil {
+				exported = true
+				break
+			}
+		}
+		st.NoRoots = noRootsWarning(exported)
+		st.Warnings = append(st.Warnings, st.NoRoots)
+	}
 	r.trust = s
 	return nil
+}
+
+// noRootsWarning says that the client's trust is empty, why every chain
+// will be untrusted (the client check makes no Lync assumption), and what
+// to export.
+func noRootsWarning(exported bool) string {
+	what := "no certificate store was exported"
+	if exported {
+		what = "the client's certificate stores hold no root"
+	}
+	return what + " and --roots gave none: trustgap client judges against the client's own store, without the Lync assumption, so every chain is judged untrusted. " +
+		`Export the stores on the client (reg export "HKLM\SOFTWARE\Microsoft\SystemCertificates" certs-machine.reg /y, ` +
+		`reg export "HKLM\SOFTWARE\Microsoft\EnterpriseCertificates" certs-enterprise.reg /y, ` +
+		`reg export "HKCU\Software\Microsoft\SystemCertificates" certs-user.reg /y and, for the roots Group Policy deploys, ` +
+		`reg export "HKLM\SOFTWARE\Policies\Microsoft" policies-machine.reg /y) and give them with --reg, ` +
+		"or give the client's exported Root store with --roots (and Microsoft's root program with --roots authroot:AUTHROOT.STL+ROOTS.SST)"
 }

@@ -181,8 +181,46 @@ func stopAt(s *Step) *Probe {
 	return nil
 }
 
-// outcome is a one-line account of a probe.
-func outcome(p *Probe) string {
+// outcome is a one-line account of an Autodiscover probe.
+func outcome(p *Probe) string { return describeProbe(p, autodiscoverHTTP) }
+
+// lyncOutcome is a one-line account of a Lync sign-in probe: what counts
+// there is a Lync discovery document, not Autodiscover.
+func lyncOutcome(p *Probe) string { return describeProbe(p, lyncHTTP) }
+
+func lyncHTTP(h *HTTPInfo) string {
+	switch s := h.Status; {
+	case s == 200 && h.LyncDiscover:
+		return "HTTP 200 with a Lync discovery document"
+	case s == 200:
+		return "HTTP 200 but not a Lync discovery document"
+	case s == 404:
+		return "HTTP 404: no Lync discovery here"
+	case s >= 300 && s < 400:
+		return fmt.Sprintf("HTTP %d redirect to %s", s, h.Location)
+	}
+	return fmt.Sprintf("HTTP %d", h.Status)
+}
+
+func autodiscoverHTTP(h *HTTPInfo) string {
+	switch s := h.Status; {
+	case s == 401:
+		return "HTTP 401: an Autodiscover endpoint answered"
+	case s == 200 && h.Autodiscover:
+		return "HTTP 200 with an Autodiscover answer"
+	case s == 200:
+		return "HTTP 200 but not Autodiscover (a web site?)"
+	case s == 404:
+		return "HTTP 404: no Autodiscover here"
+	case s >= 300 && s < 400:
+		return fmt.Sprintf("HTTP %d redirect to %s", s, h.Location)
+	}
+	return fmt.Sprintf("HTTP %d", h.Status)
+}
+
+// describeProbe is a one-line account of a probe, its HTTP answer said by
+// httpText.
+func describeProbe(p *Probe, httpText func(*HTTPInfo) string) string {
 	switch {
 	case p.DNS != "ok":
 		return "DNS: " + p.Error
@@ -200,20 +238,7 @@ func outcome(p *Probe) string {
 		}
 	}
 	if p.HTTP != nil {
-		switch s := p.HTTP.Status; {
-		case s == 401:
-			parts = append(parts, "HTTP 401: an Autodiscover endpoint answered")
-		case s == 200 && p.HTTP.Autodiscover:
-			parts = append(parts, "HTTP 200 with an Autodiscover answer")
-		case s == 200:
-			parts = append(parts, "HTTP 200 but not Autodiscover (a web site?)")
-		case s == 404:
-			parts = append(parts, "HTTP 404: no Autodiscover here")
-		case s >= 300 && s < 400:
-			parts = append(parts, fmt.Sprintf("HTTP %d redirect to %s", s, p.HTTP.Location))
-		default:
-			parts = append(parts, fmt.Sprintf("HTTP %d", s))
-		}
+		parts = append(parts, httpText(p.HTTP))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -315,10 +340,8 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 		n++
 		s := &Step{N: n, What: what, Probes: probes}
 		for _, p := range probes {
-			s.Outcome = outcome(p)
-			// SIP endpoints need a covering certificate; lyncdiscover
-			// must answer with a Lync discovery document (over http too).
-			if (p.TLS != nil && p.TLS.NamesCover || p.Scheme == "http") && (p.HTTP == nil && p.Scheme == "tls" || p.HTTP != nil && p.HTTP.LyncDiscover) {
+			s.Outcome = lyncOutcome(p)
+			if lyncAnswers(p) {
 				s.OK = true
 				break
 			}
@@ -385,6 +408,27 @@ func (r *Report) lync(ctx context.Context, pr *prober, res network.Resolver) {
 	}
 }
 
+// lyncAnswers reports whether a Lync sign-in probe answers as clients
+// need: SIP endpoints with a covering certificate, lyncdiscover with a Lync
+// discovery document (over http too).
+func lyncAnswers(p *Probe) bool {
+	return (p.TLS != nil && p.TLS.NamesCover || p.Scheme == "http") && (p.HTTP == nil && p.Scheme == "tls" || p.HTTP != nil && p.HTTP.LyncDiscover)
+}
+
+// signInStep returns the Lync sign-in step clients sign in at (the first
+// that answers, before any certificate error stops them), or nil.
+func (r *Report) signInStep() *Step {
+	for _, s := range r.Lync {
+		if s.OK {
+			return s
+		}
+		if stopAt(s) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
 func parentDomain(h string) string {
 	if i := strings.IndexByte(h, '.'); i > 0 {
 		return h[i+1:]
@@ -394,27 +438,41 @@ func parentDomain(h string) string {
 
 // Targets returns every endpoint found in DNS that accepted a TCP
 // connection, with its role, as scan targets (in discovery order, without
-// duplicates).
+// duplicates). The Lync endpoints that answer at the step clients sign in
+// at are asserted lync targets; the other Lync endpoints are lync targets
+// with [target.Target.RoleInferred] set, whose roots are not assumed
+// trusted.
 func (r *Report) Targets() []target.Target {
 	var list target.List
-	add := func(role target.Role, p *Probe) {
+	add := func(role target.Role, p *Probe, inferred bool) {
 		if !p.Reached() || p.Scheme == "http" {
 			return
 		}
 		t, err := target.ParseTarget(string(role) + " " + p.URL())
 		if err == nil {
+			t.RoleInferred = inferred
 			list.Add(t)
 		}
 	}
 	for _, s := range r.Autodiscover {
 		for _, p := range s.Probes {
-			add(target.RoleAutodiscover, p)
+			add(target.RoleAutodiscover, p, false)
 		}
 	}
+	signIn := r.signInStep()
 	for _, s := range r.Lync {
 		for _, p := range s.Probes {
-			add(target.RoleLync, p)
+			add(target.RoleLync, p, !(s == signIn && lyncAnswers(p)))
 		}
 	}
 	return list.Targets
+}
+
+// SignInStep returns the number of the Lync sign-in step clients sign in
+// at, or 0 when none answers.
+func (r *Report) SignInStep() int {
+	if s := r.signInStep(); s != nil {
+		return s.N
+	}
+	return 0
 }

@@ -233,7 +233,7 @@ func TestLyncOrder(t *testing.T) {
 	if diff := cmp.Diff(want, whats); diff != "" {
 		t.Errorf("Lync order (-want +got):\n%s", diff)
 	}
-	if r.Lync[0].OK || !strings.Contains(r.Lync[0].Outcome, "HTTP 404") {
+	if r.Lync[0].OK || !strings.Contains(r.Lync[0].Outcome, "HTTP 404: no Lync discovery here") {
 		t.Errorf("a 404 from lyncdiscoverinternal is not Lync: ok=%v %q", r.Lync[0].OK, r.Lync[0].Outcome)
 	}
 	if r.LyncVerdict != "clients find Lync at step 3: https://lyncdiscover.contoso.test/" {
@@ -245,15 +245,24 @@ func TestLyncOrder(t *testing.T) {
 			t.Errorf("findings %q lack %s", c, want)
 		}
 	}
+	// Only the endpoint of the step clients sign in at (3) is an asserted
+	// lync target: the others' roots are not assumed trusted.
+	if r.SignInStep() != 3 {
+		t.Errorf("sign-in step %d, want 3", r.SignInStep())
+	}
 	var targets []string
 	for _, tg := range r.Targets() {
-		targets = append(targets, string(tg.Role)+" "+tg.Raw)
+		s := string(tg.Role) + " " + tg.Raw
+		if tg.RoleInferred {
+			s += " (inferred)"
+		}
+		targets = append(targets, s)
 	}
 	wantT := []string{
 		"autodiscover https://autodiscover.fabrikam.test/autodiscover/autodiscover.xml",
-		"lync https://lyncdiscoverinternal.contoso.test/",
+		"lync https://lyncdiscoverinternal.contoso.test/ (inferred)",
 		"lync https://lyncdiscover.contoso.test/",
-		"lync pool.lync.fabrikam.test:443",
+		"lync pool.lync.fabrikam.test:443 (inferred)",
 	}
 	if diff := cmp.Diff(wantT, targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
@@ -290,6 +299,11 @@ func TestLyncDiscoverNeedsDocument(t *testing.T) {
 			if r.LyncVerdict != tc.verdict {
 				t.Errorf("lync verdict %q, want %q", r.LyncVerdict, tc.verdict)
 			}
+			// A Lync step speaks of Lync discovery, never of Autodiscover.
+			if o := r.Lync[0].Outcome; strings.Contains(o, "Autodiscover") || tc.name == "web site" && !strings.Contains(o, "HTTP 200 but not a Lync discovery document") ||
+				tc.name == "document" && !strings.Contains(o, "HTTP 200 with a Lync discovery document") {
+				t.Errorf("lync step 1 outcome %q", o)
+			}
 			var c []string
 			for _, f := range r.Findings {
 				if f.Code != "trust-model-data" {
@@ -298,6 +312,16 @@ func TestLyncDiscoverNeedsDocument(t *testing.T) {
 			}
 			if got := strings.Join(c, " "); got != tc.codes {
 				t.Errorf("findings %q, want %q", got, tc.codes)
+			}
+			// Only a step clients sign in at asserts its endpoint as lync.
+			asserted := 0
+			for _, tg := range r.Targets() {
+				if tg.Role == "lync" && !tg.RoleInferred {
+					asserted++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[strings.HasPrefix(tc.verdict, "clients find")]; asserted != want {
+				t.Errorf("%d asserted lync targets, want %d", asserted, want)
 			}
 		})
 	}

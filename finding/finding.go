@@ -27,6 +27,9 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix"`
+	// SHA1 names the certificate at fault (lower-case hex), for the
+	// findings of the path rules; empty for the others.
+	SHA1 string `json:"sha1,omitempty"`
 }
 
 // New returns a finding whose message is formatted from format and args.
@@ -82,9 +85,17 @@ const (
 	CodeRootPresented       = "root-presented"
 	CodeLegacyClients       = "legacy-clients"
 	CodeTLS10Accepted       = "tls10-accepted"
+	// CodeAddressesNotChecked: a name with more addresses than a scan
+	// checks (network.MaxAddrs); says how many were not.
+	CodeAddressesNotChecked = "addresses-not-checked"
 	// CodeCTLRestricted is a root trusted only through Microsoft's root
 	// program whose authroot.stl entry refuses this chain.
 	CodeCTLRestricted = "ctl-restricted"
+	// CodeImpersonatingRoot is a root that copies the name of a root of
+	// the client store or of Mozilla's program with another key (TLS
+	// interception, or a man in the middle): never trusted, never
+	// assumed, never deployed.
+	CodeImpersonatingRoot = "impersonating-root"
 )
 
 // The revocation codes (scan): what checking the CRLs and OCSP responders
@@ -149,12 +160,12 @@ var All = map[string][]string{
 		CodeDNSFailure, CodeConnectFailure, CodeTimeout, CodeHandshakeFailure,
 		CodeSelfSigned, CodeUntrustedRoot, CodeIncomplete, CodeNameMismatch,
 		CodeExpired, CodeNotYetValid, CodeExpiringSoon, CodeWeakSignature,
-		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed, CodeCTLRestricted,
+		CodeWeakKey, CodeDifferentCA, CodeLyncRootAssumed, CodeCTLRestricted, CodeImpersonatingRoot,
 		CodeBadSignature, CodeNoServerAuth, CodeIssuerNotCA, CodeV1Intermediate,
 		CodePathLength, CodeKeyUsage, CodeNameConstraints, CodeCriticalExtension,
 		CodeDisallowed, CodeInvalidChain, CodeExpiredCASent, CodeUnparsable, CodeLyncWildcard,
 		CodeInconsistentServers, CodeChainOrder, CodeExtraCerts, CodeRootPresented,
-		CodeLegacyClients, CodeTLS10Accepted,
+		CodeLegacyClients, CodeTLS10Accepted, CodeAddressesNotChecked,
 		CodeRevoked, CodeRevocationUnreachable, CodeRevocationLDAPOnly,
 		CodeCRLExpired, CodeCRLExpiring, CodeCRLBadSignature, CodeOCSPBadResponse,
 		CodeNoRevocationInfo,

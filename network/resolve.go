@@ -419,17 +419,24 @@ const MaxAddrs = 8
 // [Dialer.Resolve], at most [MaxAddrs] of them. A failure is a *FetchError
 // with code dns-failure.
 func (d *Dialer) Addresses(ctx context.Context, host string, port int) ([]string, error) {
+	addrs, _, err := d.AddressesChecked(ctx, host, port)
+	return addrs, err
+}
+
+// AddressesChecked is [Dialer.Addresses], and also returns the addresses
+// past [MaxAddrs] that a scan does not check (in the same sorted order).
+func (d *Dialer) AddressesChecked(ctx context.Context, host string, port int) (checked, notChecked []string, err error) {
 	addrs, err := d.Resolve(ctx, host, port)
 	if err != nil {
-		return nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
+		return nil, nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: err}
 	}
 	if len(addrs) == 0 {
-		return nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: &DNSError{Name: host, Type: "A/AAAA", Kind: NoAnswer}}
+		return nil, nil, &FetchError{Code: finding.CodeDNSFailure, Host: host, Err: &DNSError{Name: host, Type: "A/AAAA", Kind: NoAnswer}}
 	}
 	if len(addrs) > MaxAddrs {
-		addrs = addrs[:MaxAddrs]
+		return addrs[:MaxAddrs], addrs[MaxAddrs:], nil
 	}
-	return addrs, nil
+	return addrs, nil, nil
 }
 
 // maxAddrs bounds how many resolved addresses a dial tries.

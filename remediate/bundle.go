@@ -50,6 +50,7 @@ var funcs = template.FuncMap{
 		}
 		return "Intermediate Certification Authorities"
 	},
+	"join":   func(codes []string) string { return strings.Join(codes, ", ") },
 	"name":   func(it *Item) string { return certutil.Subject(it.Cert) },
 	"issuer": func(it *Item) string { return certutil.Issuer(it.Cert) },
 }
@@ -64,6 +65,12 @@ type tmplData struct {
 	// Files are the bundle's certificate containers, for the instructions.
 	HasRoots, HasCAs bool
 	PolicyKey        string
+	// StepRoots, StepCAs and StepClient number the GPMC steps after the
+	// first, whatever the bundle holds.
+	StepRoots, StepCAs, StepClient int
+	// LeftOutLeaves and LeftOutNotCA split Plan.LeftOut: servers' own
+	// self-signed certificates, and self-signed non-CAs atop a chain.
+	LeftOutLeaves, LeftOutNotCA []*Item
 }
 
 // Render returns the files of the bundle for plan, in a fixed order. The
@@ -77,6 +84,23 @@ func Render(plan *Plan, meta Meta) ([]File, error) {
 	}
 	d := tmplData{Plan: plan, Meta: meta, Roots: plan.ByStore(StoreRoot), CAs: plan.ByStore(StoreCA), PolicyKey: winfmt.PolicyKey}
 	d.HasRoots, d.HasCAs = len(d.Roots) > 0, len(d.CAs) > 0
+	step := 1
+	if d.HasRoots {
+		step++
+		d.StepRoots = step
+	}
+	if d.HasCAs {
+		step++
+		d.StepCAs = step
+	}
+	d.StepClient = step + 1
+	for _, it := range plan.LeftOut {
+		if it.EndEntityRoot {
+			d.LeftOutNotCA = append(d.LeftOutNotCA, it)
+		} else {
+			d.LeftOutLeaves = append(d.LeftOutLeaves, it)
+		}
+	}
 	var files []File
 	add := func(name string, data []byte) { files = append(files, File{Name: name, Data: data}) }
 
@@ -189,6 +213,9 @@ type ManifestCert struct {
 	File           string   `json:"file"`
 	SelfSignedLeaf bool     `json:"self_signed_leaf"`
 	Targets        []string `json:"targets"`
+	// EndEntityRoot: a self-signed certificate that does not say it is a
+	// CA, at the top of a chain (an addition, left out when false).
+	EndEntityRoot bool `json:"end_entity_root,omitempty"`
 }
 
 func manifest(files []File, plan *Plan, meta Meta) ([]byte, error) {
@@ -200,7 +227,7 @@ func manifest(files []File, plan *Plan, meta Meta) ([]byte, error) {
 	for _, it := range plan.Items {
 		mc := ManifestCert{
 			Identity: certutil.IdentityOf(it.Cert),
-			Store:    it.Store, File: it.File(), SelfSignedLeaf: it.SelfSignedLeaf,
+			Store:    it.Store, File: it.File(), SelfSignedLeaf: it.SelfSignedLeaf, EndEntityRoot: it.EndEntityRoot,
 		}
 		for _, r := range it.Reasons {
 			mc.Targets = append(mc.Targets, r.Target)

@@ -57,9 +57,14 @@ func hostileFixture(t *testing.T, benign bool) *remediate.Plan {
 	for i := range hostile {
 		root := testca.New(testca.Options{CN: text(i), Org: text(i + 1), IsCA: true}, nil)
 		leaf := testca.Leaf(root, "mail.contoso.test")
+		// The first target is an Exchange one in both renders, so that
+		// both have the same Lync Phone Edition section (one root).
 		role := target.Role(text(i + 2))
-		if benign {
+		switch {
+		case i == 0:
 			role = target.RoleEWS
+		case benign:
+			role = target.RoleOther
 		}
 		reports = append(reports, targetReport(text(i+3), role, false, []chain.Link{ln(leaf.Cert, srv), ln(root.Cert, srv)}, true, "untrusted-root"))
 	}
@@ -70,6 +75,12 @@ func hostileFixture(t *testing.T, benign bool) *remediate.Plan {
 	reports = append(reports,
 		targetReport(text(7), target.RoleAutodiscover, true, []chain.Link{ln(leaf.Cert, srv), ln(inter.Cert, aia), ln(root.Cert, chain.FromStore)}, true, "incomplete-chain"),
 		targetReport(text(8), target.RoleEWS, false, []chain.Link{ln(self.Cert, srv)}, true, "self-signed"))
+	// A target still to fix (an error finding of a code the report chose)
+	// and one left out for its CA hierarchy, each with chosen text.
+	other := testca.Root("Other Root")
+	toFix := targetReport(text(9), target.Role(text(10)), false, []chain.Link{ln(testca.Leaf(other, "x.test").Cert, srv), ln(other.Cert, srv)}, true, "untrusted-root", text(11))
+	broken := targetReport(text(12), target.Role(text(0)), false, []chain.Link{ln(testca.Leaf(other, "y.test").Cert, srv), ln(other.Cert, srv)}, true, "untrusted-root", "path-length")
+	reports = append(reports, toFix, broken)
 	return plan(t, reports, true)
 }
 

@@ -15,6 +15,13 @@
 // never the Root store. A self-signed server certificate only when asked
 // ([Planner.IncludeSelfSigned]).
 //
+// Nothing for a target whose chain has a problem in its CA hierarchy
+// ([HierarchyCodes], or an expired, unusable or weak CA certificate): no
+// deployment fixes it, so the target is listed in [Plan.Excluded] instead.
+// A target whose chain keeps errors of the server's own certificate (name
+// mismatch, an expired leaf, ...) gets its root all the same, listed in
+// [Plan.StillToFix]. Revocation findings never change a plan.
+//
 // It plans from the report model (report.Target), live or read back from a
 // saved report, so it must not import chain, network, scanner or cmd.
 package remediate
@@ -25,6 +32,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,7 +65,11 @@ type Item struct {
 	// SelfSignedLeaf marks a server's own self-signed certificate (such as
 	// Exchange's default one): a stop-gap, not a CA.
 	SelfSignedLeaf bool
-	Reasons        []Reason
+	// EndEntityRoot marks a self-signed certificate that is not a CA
+	// (basicConstraints CA:FALSE) at the top of a longer chain: no
+	// server's own certificate, and no CA either; a stop-gap too.
+	EndEntityRoot bool
+	Reasons       []Reason
 }
 
 // LyncAssumedOnly reports whether the item is in the bundle only because
@@ -137,15 +149,36 @@ type Planner struct {
 	// store; without it they are only listed in [Plan.LeftOut].
 	IncludeSelfSigned bool
 
-	items   map[string]*Item
-	leftOut map[string]*Item
+	items     map[string]*Item
+	leftOut   map[string]*Item
+	excluded  []TargetCodes
+	toFix     []TargetCodes
+	lyncRoots map[string]bool // thumbprints of the lync targets' roots
+}
+
+// TargetCodes is a target and the error findings that concern the bundle.
+type TargetCodes struct {
+	Target string
+	Role   target.Role
+	Codes  []string // sorted, each once
 }
 
 // Plan is the content of a bundle.
 type Plan struct {
 	Items []*Item // sorted: Root before CA, then by subject and thumbprint
-	// LeftOut lists self-signed server certificates not included.
+	// LeftOut lists self-signed server certificates (and self-signed
+	// certificates that are not CAs at the top of a chain) not included.
 	LeftOut []*Item
+	// Excluded lists the targets nothing is deployed for because their
+	// chains have problems in the CA hierarchy that no bundle can fix
+	// ([HierarchyCodes]), by target.
+	Excluded []TargetCodes
+	// StillToFix lists the targets the bundle deploys something for whose
+	// chains keep errors of the server's own certificate or setup after
+	// deployment (name-mismatch, expired, no-server-auth, ...), by target.
+	StillToFix []TargetCodes
+
+	lyncRoots map[string]bool
 }
 
 // Empty reports whether the plan holds nothing to deploy.
@@ -162,14 +195,35 @@ func (p *Plan) ByStore(s Store) []*Item {
 	return out
 }
 
-func (pl *Planner) put(m *map[string]*Item, c *x509.Certificate, store Store, leaf bool, r Reason) {
+// PhoneEdition returns the roots Lync Phone Edition needs on the Lync
+// Server (New-CsWebTrustedCACertificate): the roots deployed for Exchange
+// (ews, autodiscover) targets that are not a Lync target's root (the phones
+// trust the Lync pool's CA already) and are CAs, not self-signed server
+// certificates.
+func (p *Plan) PhoneEdition() []*Item {
+	var out []*Item
+	for _, it := range p.ByStore(StoreRoot) {
+		if it.SelfSignedLeaf || it.EndEntityRoot || p.lyncRoots[it.Thumbprint()] {
+			continue
+		}
+		for _, r := range it.Reasons {
+			if r.Role == target.RoleEWS || r.Role == target.RoleAutodiscover {
+				out = append(out, it)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (pl *Planner) put(m *map[string]*Item, c *x509.Certificate, store Store, kind itemKind, r Reason) {
 	if *m == nil {
 		*m = make(map[string]*Item)
 	}
 	k := string(store) + certutil.Thumbprint(c)
 	it := (*m)[k]
 	if it == nil {
-		it = &Item{Cert: c, Store: store, SelfSignedLeaf: leaf}
+		it = &Item{Cert: c, Store: store, SelfSignedLeaf: kind == selfSignedLeaf, EndEntityRoot: kind == endEntityRoot}
 		(*m)[k] = it
 	}
 	for _, old := range it.Reasons {
@@ -189,8 +243,121 @@ type PlanError struct {
 func (e *PlanError) Error() string { return fmt.Sprintf("remediate: target %s: %v", e.Target, e.Err) }
 func (e *PlanError) Unwrap() error { return e.Err }
 
+// itemKind says what a certificate of the Root store is.
+type itemKind int
+
+const (
+	caRoot         itemKind = iota // a CA (or a v1 certificate, which cannot say)
+	selfSignedLeaf                 // a server's own self-signed certificate
+	endEntityRoot                  // a self-signed non-CA at the top of a longer chain
+)
+
+// HierarchyCodes are the error findings that put a chain's problem in its
+// CA hierarchy, whichever certificate they concern: deploying its root or
+// intermediates cannot make it trusted, so the planner deploys nothing for
+// that target and lists it in [Plan.Excluded].
+var HierarchyCodes = []string{
+	finding.CodeDisallowed, finding.CodeImpersonatingRoot, finding.CodeBadSignature,
+	finding.CodePathLength, finding.CodeIssuerNotCA, finding.CodeV1Intermediate,
+	finding.CodeNameConstraints, finding.CodeInvalidChain, finding.CodeCTLRestricted,
+}
+
+// certCodes are error findings about one certificate (its SHA-1 in the
+// finding): a problem of the CA hierarchy when that certificate is a CA of
+// the chain, of the server's own certificate (fixed on the server) when it
+// is the leaf.
+var certCodes = []string{
+	finding.CodeCriticalExtension, finding.CodeKeyUsage, finding.CodeNoServerAuth,
+	finding.CodeExpired, finding.CodeNotYetValid, finding.CodeWeakSignature, finding.CodeWeakKey,
+}
+
+// bundleCodes are the findings the bundle itself answers (or that say
+// nothing against deploying); fetch failures leave no chain to plan from.
+var bundleCodes = []string{
+	finding.CodeUntrustedRoot, finding.CodeLyncRootAssumed, finding.CodeIncomplete,
+	finding.CodeExpiredCASent, finding.CodeSelfSigned, finding.CodeDifferentCA,
+}
+
+// revocationCodes never shape a bundle: the same scan with any
+// --revocation mode writes the same bundle.
+var revocationCodes = []string{
+	finding.CodeRevoked, finding.CodeRevocationUnreachable, finding.CodeRevocationLDAPOnly,
+	finding.CodeCRLExpired, finding.CodeCRLExpiring, finding.CodeCRLBadSignature,
+	finding.CodeOCSPBadResponse, finding.CodeNoRevocationInfo,
+}
+
+// classify sorts tr's error findings into problems of the CA hierarchy and
+// problems the server keeps after deployment. A certificate finding without
+// the certificate's SHA-1 (a report saved by an older trustgap) counts as
+// the hierarchy's: when in doubt, deploy nothing.
+func classify(tr *report.Target) (hierarchy, server []string) {
+	leaf := ""
+	if len(tr.Chain) > 0 {
+		leaf = strings.ToLower(tr.Chain[0].SHA1)
+	}
+	add := func(l *[]string, c string) {
+		if !slices.Contains(*l, c) {
+			*l = append(*l, c)
+		}
+	}
+	for _, f := range tr.Findings {
+		switch {
+		case f.Severity != finding.SevError, slices.Contains(bundleCodes, f.Code), slices.Contains(revocationCodes, f.Code):
+		case slices.Contains(HierarchyCodes, f.Code):
+			add(&hierarchy, f.Code)
+		case slices.Contains(certCodes, f.Code) && (f.SHA1 == "" || !strings.EqualFold(f.SHA1, leaf)):
+			add(&hierarchy, f.Code)
+		default:
+			add(&server, f.Code)
+		}
+	}
+	sort.Strings(hierarchy)
+	sort.Strings(server)
+	return hierarchy, server
+}
+
 // Add takes one target's report.
 func (pl *Planner) Add(tr *report.Target) error {
+	if tr.Role == target.RoleLync && tr.Root != nil {
+		if pl.lyncRoots == nil {
+			pl.lyncRoots = map[string]bool{}
+		}
+		pl.lyncRoots[strings.ToUpper(tr.Root.SHA1)] = true
+	}
+	hierarchy, server := classify(tr)
+	if len(hierarchy) > 0 {
+		// Listed as left out only when the bundle would have deployed
+		// something for it.
+		dry := &Planner{IncludeSelfSigned: pl.IncludeSelfSigned}
+		if err := dry.add(tr); err != nil {
+			return err
+		}
+		if len(dry.items)+len(dry.leftOut) > 0 {
+			pl.excluded = append(pl.excluded, TargetCodes{Target: tr.Target, Role: tr.Role, Codes: hierarchy})
+		}
+		return nil
+	}
+	n := pl.count()
+	if err := pl.add(tr); err != nil {
+		return err
+	}
+	if pl.count() != n && len(server) > 0 {
+		pl.toFix = append(pl.toFix, TargetCodes{Target: tr.Target, Role: tr.Role, Codes: server})
+	}
+	return nil
+}
+
+// count is how many certificate reasons are planned for deployment, to
+// tell whether a target added any.
+func (pl *Planner) count() int {
+	n := 0
+	for _, it := range pl.items {
+		n += len(it.Reasons)
+	}
+	return n
+}
+
+func (pl *Planner) add(tr *report.Target) error {
 	has := map[string]bool{}
 	for _, f := range tr.Findings {
 		has[f.Code] = true
@@ -213,9 +380,9 @@ func (pl *Planner) Add(tr *report.Target) error {
 		r := Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeSelfSigned}
 		if certutil.IsSelfSigned(c) {
 			if pl.IncludeSelfSigned {
-				pl.put(&pl.items, c, StoreRoot, true, r)
+				pl.put(&pl.items, c, StoreRoot, selfSignedLeaf, r)
 			} else {
-				pl.put(&pl.leftOut, c, StoreRoot, true, r)
+				pl.put(&pl.leftOut, c, StoreRoot, selfSignedLeaf, r)
 			}
 		}
 		return nil
@@ -226,7 +393,7 @@ func (pl *Planner) Add(tr *report.Target) error {
 			return err
 		}
 		if certutil.SelfSignatureVerifies(c) && (c.IsCA || c.Version == 1) {
-			pl.put(&pl.items, c, StoreRoot, false, Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeLyncRootAssumed})
+			pl.put(&pl.items, c, StoreRoot, caRoot, Reason{Target: tr.Target, Role: tr.Role, Code: finding.CodeLyncRootAssumed})
 		}
 	}
 	if has[finding.CodeUntrustedRoot] && tr.Root != nil {
@@ -241,11 +408,11 @@ func (pl *Planner) Add(tr *report.Target) error {
 		switch {
 		case !certutil.SelfSignatureVerifies(c):
 		case c.IsCA || c.Version == 1:
-			pl.put(&pl.items, c, StoreRoot, false, r)
+			pl.put(&pl.items, c, StoreRoot, caRoot, r)
 		case pl.IncludeSelfSigned:
-			pl.put(&pl.items, c, StoreRoot, true, r)
+			pl.put(&pl.items, c, StoreRoot, endEntityRoot, r)
 		default:
-			pl.put(&pl.leftOut, c, StoreRoot, true, r)
+			pl.put(&pl.leftOut, c, StoreRoot, endEntityRoot, r)
 		}
 	}
 	if has[finding.CodeIncomplete] || has[finding.CodeExpiredCASent] {
@@ -264,7 +431,7 @@ func (pl *Planner) Add(tr *report.Target) error {
 			if certutil.IsSelfSigned(c) {
 				continue // never a root in the Intermediate store either
 			}
-			pl.put(&pl.items, c, StoreCA, false, Reason{Target: tr.Target, Role: tr.Role, Code: code})
+			pl.put(&pl.items, c, StoreCA, caRoot, Reason{Target: tr.Target, Role: tr.Role, Code: code})
 		}
 	}
 	return nil
@@ -284,7 +451,19 @@ func (p *Plan) LyncAssumed() []*Item {
 
 // Plan returns what was collected, sorted.
 func (pl *Planner) Plan() *Plan {
-	return &Plan{Items: sorted(pl.items), LeftOut: sorted(pl.leftOut)}
+	return &Plan{Items: sorted(pl.items), LeftOut: sorted(pl.leftOut),
+		Excluded: sortedTargets(pl.excluded), StillToFix: sortedTargets(pl.toFix), lyncRoots: pl.lyncRoots}
+}
+
+func sortedTargets(ts []TargetCodes) []TargetCodes {
+	out := slices.Clone(ts)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Target != out[j].Target {
+			return out[i].Target < out[j].Target
+		}
+		return out[i].Role < out[j].Role
+	})
+	return out
 }
 
 func sorted(m map[string]*Item) []*Item {

@@ -143,8 +143,8 @@ func TestPlanNeverPutsIntermediateInRoot(t *testing.T) {
 	if p := plan(t, []report.Target{odd}, false); !p.Empty() || len(p.LeftOut) != 1 {
 		t.Errorf("non-CA root: items %v, left out %d", storeOf(p), len(p.LeftOut))
 	}
-	if p := plan(t, []report.Target{odd}, true); len(p.Items) != 1 || !p.Items[0].SelfSignedLeaf {
-		t.Errorf("non-CA root with --include-self-signed: %v", storeOf(p))
+	if p := plan(t, []report.Target{odd}, true); len(p.Items) != 1 || !p.Items[0].EndEntityRoot || p.Items[0].SelfSignedLeaf {
+		t.Errorf("non-CA root with --include-self-signed: %v (a self-signed non-CA at the top of a chain, not a server's own certificate)", storeOf(p))
 	}
 	// A tampered der field is refused.
 	bad = f.reports[0]
@@ -524,6 +524,21 @@ func TestForceReplacesOnlyBundles(t *testing.T) {
 			bundle(filepath.Base(dir))
 			os.MkdirAll(filepath.Join(dir, "certs", "old"), 0o755)
 		}, "it holds certs/old, which"},
+		// A file of the bundle the user edited (same size, or not) is
+		// theirs now: refused, naming it.
+		{"bundle-with-edited-instructions", func(dir string) {
+			bundle(filepath.Base(dir))
+			p := filepath.Join(dir, "INSTRUCTIONS.md")
+			b, _ := os.ReadFile(p)
+			b[len(b)-2] ^= 0x20
+			os.WriteFile(p, b, 0o644)
+		}, "its INSTRUCTIONS.md no longer matches the SHA-256 its manifest.json records: it was changed since trustgap wrote it"},
+		{"bundle-with-grown-script", func(dir string) {
+			bundle(filepath.Base(dir))
+			p := filepath.Join(dir, "Import-Roots.ps1")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, append(b, "# my change\r\n"...), 0o644)
+		}, "its Import-Roots.ps1 no longer matches"},
 	} {
 		dir := filepath.Join(parent, tc.name)
 		tc.setup(dir)

@@ -1,6 +1,8 @@
 package remediate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // ExistsError is a bundle folder that exists and is not empty, without
@@ -62,13 +65,15 @@ func CheckReplace(dir string, force bool) (bool, error) {
 		return true, &NotBundleError{Dir: dir, Reason: "its manifest.json is not a trustgap manifest"}
 	}
 	listed := map[string]bool{"manifest.json": true}
+	sums := map[string]ManifestFile{}
 	for _, mf := range m.Files {
 		listed[mf.Name] = true
+		sums[mf.Name] = mf
 		for d := path.Dir(mf.Name); d != "."; d = path.Dir(d) {
 			listed[d+"/"] = true
 		}
 	}
-	var extra string
+	var reason string
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -81,18 +86,46 @@ func CheckReplace(dir string, force bool) (bool, error) {
 		case d.IsDir() && listed[rel+"/"]:
 			return nil
 		case d.Type().IsRegular() && listed[rel]:
+			// A file of the bundle the user edited is theirs now.
+			if mf, ok := sums[rel]; ok && !sameContent(p, mf) {
+				reason = fmt.Sprintf("its %s no longer matches the SHA-256 its manifest.json records: it was changed since trustgap wrote it", rel)
+				return fs.SkipAll
+			}
 			return nil
 		}
-		extra = rel
+		reason = fmt.Sprintf("it holds %s, which its manifest.json does not list", rel)
 		return fs.SkipAll
 	})
 	if err != nil {
 		return true, fmt.Errorf("remediate: %v", err)
 	}
-	if extra != "" {
-		return true, &NotBundleError{Dir: dir, Reason: fmt.Sprintf("it holds %s, which its manifest.json does not list", extra)}
+	if reason != "" {
+		return true, &NotBundleError{Dir: dir, Reason: reason}
 	}
 	return true, nil
+}
+
+// maxCheckedFile bounds a bundle file read to compare with its manifest
+// entry; trustgap writes none this large.
+const maxCheckedFile = 64 << 20
+
+// sameContent reports whether the file at p has the size and SHA-256 its
+// manifest entry records.
+func sameContent(p string, mf ManifestFile) bool {
+	fi, err := os.Stat(p)
+	if err != nil || fi.Size() != int64(mf.Size) || mf.Size > maxCheckedFile {
+		return false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, maxCheckedFile+1)); err != nil {
+		return false
+	}
+	return strings.EqualFold(hex.EncodeToString(h.Sum(nil)), mf.SHA256)
 }
 
 // Write writes files into dir atomically: everything goes to a temporary

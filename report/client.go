@@ -183,8 +183,12 @@ func writeClientText(w *bufio.Writer, c *Client, opts Options) {
 	if s.CTL != nil {
 		fmt.Fprintf(w, "  the client's root program list: sequence %s of %s, %d entries\n", s.CTL.Sequence, s.CTL.ThisUpdate.Format("2006-01-02"), s.CTL.Entries)
 	}
-	if s.Roots == 0 {
-		w.WriteString("  (no root: export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates or give --roots)\n")
+	if s.NoRoots != "" {
+		warn := "warning:"
+		if opts.Color {
+			warn = ansiYellow + warn + ansiReset
+		}
+		fmt.Fprintf(w, "  %s %s\n", warn, s.NoRoots)
 	}
 
 	if len(r.Findings) > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustgap/trustgap/discover"
 	"github.com/trustgap/trustgap/internal/certutil"
+	"github.com/trustgap/trustgap/target"
 )
 
 // WriteDiscoverText writes a discovery as readable text. Every line is
@@ -102,7 +103,22 @@ func WriteDiscoverTargets(w io.Writer, r *discover.Report) error {
 	}
 	bw.WriteString(" by trustgap discover\n")
 	for _, t := range r.Targets() {
-		fmt.Fprintf(bw, "%s %s\n", t.Role, t.Raw)
+		if t.Role != target.RoleLync || !t.RoleInferred {
+			fmt.Fprintf(bw, "%s %s\n", t.Role, t.Raw)
+			continue
+		}
+		// A Lync endpoint clients do not sign in at: not written as lync,
+		// so that scan does not assume its root trusted (port 5061 still
+		// makes it a lync target, inferred).
+		role := "other "
+		if t.Port == 5061 {
+			role = ""
+		}
+		at := "no Lync sign-in step answers"
+		if n := r.SignInStep(); n > 0 {
+			at = fmt.Sprintf("clients sign in at step %d", n)
+		}
+		fmt.Fprintf(bw, "%s%s  # a Lync endpoint, but %s: write \"lync %s\" if it is your Lync pool\n", role, t.Raw, at, t.Raw)
 	}
 	return bw.Flush()
 }

@@ -68,6 +68,11 @@ type Target struct {
 	Host    string      `json:"host"`
 	Port    int         `json:"port"`
 	Address string      `json:"address"`
+	// RoleInferred is set when the role was not written in the target
+	// line (inferred from the URL path or port 5061), or was given by
+	// discovery to a Lync endpoint of a step after the one clients sign in
+	// at: such a lync target's root is never assumed trusted.
+	RoleInferred bool `json:"role_inferred,omitempty"`
 	// Verdict is ok, warn, fail or unreachable: the worst of the
 	// target's own and its addresses'.
 	Verdict chain.Verdict `json:"verdict"`
@@ -183,7 +188,7 @@ func findingsOf(fs []finding.Finding) []finding.Finding {
 // whether a root is in a public root program.
 func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 	tr := Target{
-		Role: r.Target.Role, Target: r.Target.Raw, Host: r.Target.Host, Port: r.Target.Port,
+		Role: r.Target.Role, RoleInferred: r.Target.RoleInferred, Target: r.Target.Raw, Host: r.Target.Host, Port: r.Target.Port,
 		Address: r.Addr, Verdict: r.Verdict(), TLSVersion: versionName(r.TLSVersion), CipherSuite: suiteName(r.CipherSuite),
 		Chain: []Cert{}, Trusted: r.Trusted, Presented: []Presented{}, Protocols: protocolsOf(r.Protocols),
 		Addresses: []Address{}, Findings: findingsOf(r.Findings),

@@ -436,8 +436,16 @@ func (t *textWriter) verbose(tr *Target, n certNamer) {
 
 // writeFullText writes c in full, as OpenSSL's "x509 -text" lays it out
 // (github.com/smallstep/certinfo), every line escaped: the certificate's
-// names and extensions are its issuer's choice.
+// names and extensions are its issuer's choice. certinfo's text splits on
+// line feeds a string of the certificate may hold, so it is written only
+// when no string value in the certificate holds a control or format
+// character (certutil.PlainStrings); otherwise one line says it is left
+// out.
 func writeFullText(w *bufio.Writer, c *Cert) {
+	if !certutil.PlainStrings(c.DER) {
+		w.WriteString("        (full text left out: the certificate's text holds control or format characters; the escaped details above show them)\n")
+		return
+	}
 	x, err := x509.ParseCertificate(c.DER)
 	if err != nil {
 		fmt.Fprintf(w, "        (full text unavailable: %s)\n", safe(err.Error()))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/network"
 )
 
@@ -72,7 +73,7 @@ func parseCRL(body []byte) (*crlInfo, error) {
 		id:         crlIDs.Add(1),
 		sig:        &x509.RevocationList{RawTBSRevocationList: rl.RawTBSRevocationList, Signature: rl.Signature, SignatureAlgorithm: rl.SignatureAlgorithm},
 		rawIssuer:  rl.RawIssuer,
-		issuer:     rl.Issuer.String(),
+		issuer:     certutil.DN(rl.RawIssuer),
 		number:     rl.Number,
 		thisUpdate: rl.ThisUpdate,
 		nextUpdate: rl.NextUpdate,
@@ -186,7 +187,7 @@ type verdict struct {
 func (c *Checker) use(ci *crlInfo, cert, issuer *x509.Certificate, delta bool) (verdict, class, string) {
 	v := verdict{}
 	if !bytes.Equal(ci.rawIssuer, cert.RawIssuer) {
-		return v, failBadSig, fmt.Sprintf("it is the CRL of %q, not of the certificate's issuer %q", clean(ci.issuer), clean(issuer.Subject.String()))
+		return v, failBadSig, fmt.Sprintf("it is the CRL of %q, not of the certificate's issuer %q", clean(ci.issuer), clean(certutil.Subject(issuer)))
 	}
 	if err := c.checkSignature(ci, issuer); err != nil {
 		return v, failBadSig, fmt.Sprintf("its signature does not verify with the key of %s: %s", certName(issuer), clean(strings.TrimPrefix(err.Error(), "x509: ")))
@@ -241,7 +242,7 @@ func (c *Checker) stale(o *outcome, u string, ci *crlInfo, issuer *x509.Certific
 	if ci.nextUpdate.IsZero() || ci.nextUpdate.Sub(c.now) >= ExpiringSoon {
 		return
 	}
-	o.rev.Stale = append(o.rev.Stale, chain.StaleCRL{URL: u, Issuer: issuer.Subject.String(), NextUpdate: ci.nextUpdate, Expired: ci.nextUpdate.Before(c.now)})
+	o.rev.Stale = append(o.rev.Stale, chain.StaleCRL{URL: u, Issuer: certutil.Subject(issuer), NextUpdate: ci.nextUpdate, Expired: ci.nextUpdate.Before(c.now)})
 }
 
 // checkCRLs reads the certificate's CRL distribution points in order until

@@ -86,9 +86,16 @@ func (c *Checker) findings(cert, issuer *x509.Certificate, o *outcome) []finding
 		fs = append(fs, finding.New(code, sev, fix, format, args...))
 	}
 	if len(o.cdps) == 0 && len(o.ocsps) == 0 {
-		add(finding.CodeNoRevocationInfo, finding.SevInfo,
+		// Windows clients that require a revocation answer refuse such a
+		// certificate outright (CRYPT_E_NO_REVOCATION_CHECK): under hard an
+		// error, under soft only information, as the desktop clients go on.
+		sev, also := finding.SevInfo, ""
+		if c.mode == Hard {
+			sev, also = finding.SevError, "; "+fmt.Sprintf(hardClients, errNoCheck+" (CRYPT_E_NO_REVOCATION_CHECK)")
+		}
+		add(finding.CodeNoRevocationInfo, sev,
 			fmt.Sprintf("reissue it from a CA whose CRL distribution point and AIA extensions name http URLs; clients that require a revocation answer (%s) refuse it as it is", "the Lync Windows Store app, ADFS, Lync Server"),
-			"%s names no CRL distribution point and no OCSP responder: clients cannot check its revocation", name)
+			"%s names no CRL distribution point and no OCSP responder: clients cannot check its revocation%s", name, also)
 		return fs
 	}
 	if o.rev.Status == chain.RevocationRevoked {

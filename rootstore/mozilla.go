@@ -50,3 +50,31 @@ func mozillaRoots() []*x509.Certificate { return mozilla() }
 func IsPublic(c *x509.Certificate) bool {
 	return mozillaKeys()[nameKey(c)]
 }
+
+var mozillaNames = sync.OnceValue(func() map[string][]*x509.Certificate {
+	m := make(map[string][]*x509.Certificate)
+	for _, c := range mozilla() {
+		n := strings.ToLower(certutil.Subject(c))
+		m[n] = append(m[n], c)
+	}
+	return m
+})
+
+// PublicNamesake returns a root of Mozilla's root program that has c's
+// name (compared as [IsPublic] compares it) but another key: the root c
+// impersonates, as TLS interception and a man in the middle do. It
+// returns c itself when c, by name and key, is public (a root of the
+// program, or a re-issued copy of one), and nil when no public root has
+// that name or c's name is empty.
+func PublicNamesake(c *x509.Certificate) *x509.Certificate {
+	if IsPublic(c) {
+		return c
+	}
+	if len(c.Subject.Names) == 0 {
+		return nil
+	}
+	if cs := mozillaNames()[strings.ToLower(certutil.Subject(c))]; len(cs) > 0 {
+		return cs[0]
+	}
+	return nil
+}

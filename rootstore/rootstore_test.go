@@ -334,7 +334,13 @@ func TestClientWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := sys.ClientWarning("linux")
-	for _, want := range []string{"linux machine's store, not a Windows client's", "Export-Certificate -Type SST", "Registry.pol", "certutil -generateSSTFromWU"} {
+	// It points at authroot: (the CTL with its certificates), not at a bare
+	// SST that keeps the program's retired roots, and says which Windows
+	// Export-Certificate needs.
+	for _, want := range []string{"linux machine's store, not a Windows client's", "--roots authroot:DIR/authroot.stl+roots.sst",
+		"certutil -syncWithWU DIR, then certutil -generateSSTFromWU roots.sst", "roots.sst alone also holds roots the program has disabled",
+		"Registry.pol", "Microsoft Serialized Certificate Store (any Windows)",
+		"Export-Certificate -Type SST -FilePath client-roots.sst (Export-Certificate needs Windows 8 or Server 2012 and later: PowerShell 3.0's PKI module)"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("warning lacks %q: %s", want, w)
 		}
@@ -569,5 +575,35 @@ func TestStorePrefixes(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("audit text lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+// TestSecondSourceOfDuplicates: a source whose certificates were all
+// loaded already (the same roots given twice, mozilla beside a copy of one
+// of its roots) is noted with a warning naming it, and loading goes on; an
+// empty source stays an error.
+func TestSecondSourceOfDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	a, b := testca.Root("Dup Root A"), testca.Root("Dup Root B")
+	both := write(t, dir, "both.pem", testca.PEM(a.Cert, b.Cert))
+	one := write(t, dir, "one.pem", testca.PEM(b.Cert))
+	s, err := rootstore.Load(both, one)
+	if err != nil {
+		t.Fatalf("a source of duplicates is no error: %v", err)
+	}
+	if len(s.Roots) != 2 || len(s.Warnings) != 1 || s.Warnings[0] != one+": every certificate it holds (1) was already loaded from an earlier source: it adds nothing" {
+		t.Errorf("roots %d, warnings %q", len(s.Roots), s.Warnings)
+	}
+	if n := len(s.Sources); n != 2 || s.Sources[1].Source != one || s.Sources[1].Roots != 0 {
+		t.Errorf("sources %+v: the second should be counted with 0 roots", s.Sources)
+	}
+	// The same certificate as an intermediate is no duplicate: it goes to
+	// another store.
+	if s, err := rootstore.Load(both, "ca:"+one); err != nil || len(s.Intermediates) != 1 || len(s.Warnings) != 0 {
+		t.Errorf("ca: copy: %v, %d intermediates, warnings %q", err, len(s.Intermediates), s.Warnings)
+	}
+	empty := write(t, dir, "empty.pem", []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"))
+	if _, err := rootstore.Load(both, empty); err == nil || err.Error() != "rootstore: "+empty+": holds no certificate" {
+		t.Errorf("an empty second source: %v, want holds no certificate", err)
 	}
 }

@@ -68,6 +68,9 @@ type Store struct {
 	Warnings []string
 
 	seen map[string]bool
+	// dups counts the certificates given again (already loaded in their
+	// store), to tell a source of duplicates from an empty one.
+	dups int
 	// forceStore is the store prefix of the source being added.
 	forceStore string
 	// program holds the CTL entries of Microsoft's root program roots, by
@@ -160,6 +163,7 @@ func SplitStore(src string) (store, rest string) {
 // store.
 func (s *Store) Add(src string) error {
 	r0, i0, d0 := s.counts()
+	dups0 := s.dups
 	store, path := SplitStore(src)
 	s.forceStore = store
 	defer func() { s.forceStore = "" }()
@@ -187,7 +191,13 @@ func (s *Store) Add(src string) error {
 	}
 	r1, i1, d1 := s.counts()
 	if r1+i1+d1 == r0+i0+d0 {
-		return &LoadError{Source: src, Err: errors.New("holds no certificate")}
+		if s.dups == dups0 {
+			return &LoadError{Source: src, Err: errors.New("holds no certificate")}
+		}
+		// Certificates, but every one of them loaded already (the same
+		// roots given twice, a GPO's Registry.pol beside its export): not
+		// an empty source.
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: every certificate it holds (%d) was already loaded from an earlier source: it adds nothing", src, s.dups-dups0))
 	}
 	s.Sources = append(s.Sources, SourceCount{Source: src, Roots: r1 - r0, Intermediates: i1 - i0, Disallowed: d1 - d0})
 	return nil
@@ -269,6 +279,7 @@ func (s *Store) add(c Cert) {
 		s.explicit[anchorKey(c.Cert)] = true
 	}
 	if s.seen[k] {
+		s.dups++
 		return
 	}
 	s.seen[k] = true
@@ -295,10 +306,14 @@ func (s *Store) ClientWarning(goos string) string {
 	for _, sc := range s.Sources {
 		if sc.Source == "system" {
 			return fmt.Sprintf("--roots system is this %s machine's store, not a Windows client's: verdicts rest on it and may differ from what clients see. "+
-				"Judge against a client's store instead: export it on a client with "+
-				"Get-ChildItem Cert:\\LocalMachine\\Root | Export-Certificate -Type SST -FilePath client-roots.sst (then --roots client-roots.sst), "+
-				"add the GPO's Registry.pol (\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{GUID}\\Machine\\Registry.pol), "+
-				"or take Microsoft's root program with certutil -generateSSTFromWU roots.sst", goos)
+				"Judge against what a client trusts instead: Microsoft's root program as a client with automatic root update sees it, "+
+				"with --roots authroot:DIR/authroot.stl+roots.sst (on any Windows machine with Internet access: certutil -syncWithWU DIR, then certutil -generateSSTFromWU roots.sst; "+
+				"roots.sst alone also holds roots the program has disabled or restricted, which authroot.stl says), "+
+				"plus the GPO's Registry.pol (\\\\<domain>\\SYSVOL\\<domain>\\Policies\\{GUID}\\Machine\\Registry.pol); "+
+				"or a client's own Root store as an SST (then --roots client-roots.sst): in certmgr.msc, Trusted Root Certification Authorities, "+
+				"select all, All Tasks > Export, Microsoft Serialized Certificate Store (any Windows), or "+
+				"Get-ChildItem Cert:\\LocalMachine\\Root | Export-Certificate -Type SST -FilePath client-roots.sst "+
+				"(Export-Certificate needs Windows 8 or Server 2012 and later: PowerShell 3.0's PKI module)", goos)
 		}
 	}
 	return ""

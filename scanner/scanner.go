@@ -55,6 +55,10 @@ type Scanner struct {
 	// RootRule, when set, may refuse a store root for a chain (see
 	// chain.Judge.RootRule); nil refuses none.
 	RootRule func(root, leaf *x509.Certificate, now time.Time) string
+	// Namesake, when set, finds the public root a chain's root copies the
+	// name of (see chain.Judge.Namesake); nil compares with the client
+	// store only.
+	Namesake func(c *x509.Certificate) *x509.Certificate
 	// Revocation checks the revocation of every built path; its findings
 	// are appended to the result after judging. nil checks nothing
 	// (--revocation off).
@@ -160,21 +164,18 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 		return nil
 	}, nil)
-	lync := &chain.CertSet{}
+	var lyncDone []*chain.Result // in input order
 	for _, i := range lyncIdx {
 		if r := lyncRes[i]; r != nil {
-			if root := r.Root(); root != nil && len(r.Path.Links) > 1 {
-				lync.Add(root.Cert)
-			}
+			lyncDone = append(lyncDone, r)
 		}
 	}
-	j := chain.NewJudge(s.Store, lync, now)
+	j := chain.NewJudge(s.Store, nil, now)
 	j.NoLyncAssumption, j.Disallowed = s.NoLyncAssumption, s.Disallowed
-	j.RootRule = s.RootRule
-	anchors, known := lync, (*chain.CertSet)(nil)
-	if s.NoLyncAssumption {
-		anchors, known = nil, lync
-	}
+	j.RootRule, j.Namesake = s.RootRule, s.Namesake
+	// Only the roots of asserted lync targets become anchors (see
+	// chain.Judge.SetLync); the others may only complete paths.
+	anchors, known := j.SetLync(lyncDone)
 	for _, r := range lyncRes {
 		j.Apply(r)
 		addRevocation(r, lyncRev[r.Index])
@@ -333,7 +334,7 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		return nil
 	}
 	r := &chain.Result{Target: t, Index: idx}
-	addrs, err := s.Dialer.Addresses(ctx, t.Host, t.Port)
+	addrs, notChecked, err := s.Dialer.AddressesChecked(ctx, t.Host, t.Port)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -354,7 +355,9 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 	if ctx.Err() != nil {
 		return nil
 	}
-	return chain.Combine(t, idx, results)
+	r = chain.Combine(t, idx, results)
+	r.NotChecked = notChecked
+	return r
 }
 
 // checkAddr checks one address of t: it fetches the chain the server

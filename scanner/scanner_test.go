@@ -186,11 +186,8 @@ func TestUntrustedRootAndDifferentCA(t *testing.T) {
 	e := newEnv(t, other.root.Cert)
 	e.serve("pool.contoso.test", 5061, testca.Leaf(lync.inter, "pool.contoso.test"), []*x509.Certificate{lync.inter.Cert, lync.root.Cert}, lab.TLSOptions{ClientAuth: tls.RequestClientCert})
 	e.serve("mail.contoso.test", 443, testca.Leaf(exch.inter, "mail.contoso.test"), []*x509.Certificate{exch.inter.Cert, exch.root.Cert}, lab.TLSOptions{})
-	rs := e.scan("https://mail.contoso.test/EWS/Exchange.asmx", "pool.contoso.test:5061")
+	rs := e.scan("https://mail.contoso.test/EWS/Exchange.asmx", "lync pool.contoso.test:5061")
 	ews, pool := rs[0], rs[1]
-	if pool.Target.Role != target.RoleLync {
-		t.Fatalf("port 5061 should infer lync, got %s", pool.Target.Role)
-	}
 	wantCodes(t, pool, "lync-root-assumed/info root-presented/info")
 	if !pool.Trusted || pool.InStore {
 		t.Errorf("lync root: trusted=%v in_store=%v, want trusted, not in store", pool.Trusted, pool.InStore)
@@ -207,7 +204,7 @@ func TestUntrustedRootAndDifferentCA(t *testing.T) {
 	// Exchange's root in the store: trusted, and a different CA is then no
 	// problem (clients trust it anyway).
 	e.store = append(e.store, exch.root.Cert)
-	rs = e.scan("https://mail.contoso.test/EWS/Exchange.asmx", "pool.contoso.test:5061")
+	rs = e.scan("https://mail.contoso.test/EWS/Exchange.asmx", "lync pool.contoso.test:5061")
 	wantCodes(t, rs[0], "root-presented/info")
 	if !rs[0].Trusted || !rs[0].InStore {
 		t.Error("want trusted and in store")

@@ -35,6 +35,13 @@ type Target struct {
 	Raw  string // the target as written
 	Host string // host name or IP literal, without brackets
 	Port int
+	// RoleInferred is set when the role was not written in the target line
+	// but inferred ([ParseTarget]: from the URL path or port 5061), or
+	// given by discovery to a Lync endpoint clients do not sign in at. A
+	// lync target whose role is inferred is judged as lync, but its root
+	// is never assumed trusted: only the user (or the step where clients
+	// sign in) asserts that a server is the Lync pool.
+	RoleInferred bool
 }
 
 // Key identifies a target for de-duplication: role, host and port.
@@ -63,8 +70,9 @@ func IsRole(word string) bool {
 }
 
 // ParseTarget parses one target line: "[ROLE] TARGET". Without a role it is
-// inferred: a URL path containing /ews/ is ews, /autodiscover/ is
-// autodiscover, port 5061 is lync, anything else is other.
+// inferred (and [Target.RoleInferred] set): a URL path containing /ews/ is
+// ews, /autodiscover/ is autodiscover, port 5061 is lync, anything else is
+// other.
 func ParseTarget(line string) (Target, error) {
 	fields := strings.Fields(line)
 	var t Target
@@ -137,6 +145,7 @@ func ParseTarget(line string) (Target, error) {
 		return t, err
 	}
 	if t.Role == "" {
+		t.RoleInferred = true
 		switch {
 		case strings.Contains(path, "/ews/"):
 			t.Role = RoleEWS
@@ -232,18 +241,23 @@ func (e *LineError) Unwrap() error { return e.Err }
 // [Target.Key] in first-seen order.
 type List struct {
 	Targets []Target
-	seen    map[string]bool
+	seen    map[string]int // key -> index in Targets
 }
 
-// Add appends t unless an equal target was added before.
+// Add appends t unless an equal target was added before. A target given
+// twice, once with its role written and once inferred, counts as written
+// ([Target.RoleInferred] false).
 func (l *List) Add(t Target) {
 	if l.seen == nil {
-		l.seen = make(map[string]bool)
+		l.seen = make(map[string]int)
 	}
-	if l.seen[t.Key()] {
+	if i, ok := l.seen[t.Key()]; ok {
+		if !t.RoleInferred {
+			l.Targets[i].RoleInferred = false
+		}
 		return
 	}
-	l.seen[t.Key()] = true
+	l.seen[t.Key()] = len(l.Targets)
 	l.Targets = append(l.Targets, t)
 }
 

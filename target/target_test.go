@@ -286,3 +286,33 @@ func FuzzTargetFile(f *testing.F) {
 		}
 	})
 }
+
+// TestRoleInferred: a role written in the line (or as the argument before
+// it) is asserted; one inferred from the URL path or port 5061 is not. A
+// target given both ways counts as asserted, wherever the assertion comes.
+func TestRoleInferred(t *testing.T) {
+	for in, want := range map[string]bool{
+		"lync pool.contoso.com":                      false,
+		"LYNC pool.contoso.com:5061":                 false,
+		"pool.contoso.com:5061":                      true,
+		"https://mail.contoso.com/EWS/Exchange.asmx": true,
+		"ews https://mail.contoso.com/EWS/":          false,
+		"mail.contoso.com":                           true,
+		"other mail.contoso.com":                     false,
+	} {
+		got, err := ParseTarget(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if got.RoleInferred != want {
+			t.Errorf("%q: RoleInferred %v, want %v", in, got.RoleInferred, want)
+		}
+	}
+	var l List
+	if err := l.AddArgs([]string{"pool.contoso.com:5061", "lync", "pool.contoso.com:5061", "sip.contoso.com:5061"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Targets) != 2 || l.Targets[0].RoleInferred || !l.Targets[1].RoleInferred {
+		t.Errorf("targets %+v: want pool asserted (given again with lync), sip inferred", l.Targets)
+	}
+}

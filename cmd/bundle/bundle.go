@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -124,7 +125,14 @@ func (b *Flags) Write(io *cmdutil.IOStreams, plan *remediate.Plan, meta remediat
 // show; nil when there was nothing to deploy.
 func (b *Flags) WriteInfo(io *cmdutil.IOStreams, plan *remediate.Plan, meta remediate.Meta) (*report.Bundle, error) {
 	for _, it := range plan.LeftOut {
+		if it.EndEntityRoot {
+			io.Warnf("self-signed certificate %q (SHA-1 %s), which does not say it is a CA, left out of the bundle: issue the server's certificate from a real CA, or add --include-self-signed", certutil.Subject(it.Cert), it.Thumbprint())
+			continue
+		}
 		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", certutil.Subject(it.Cert), it.Thumbprint())
+	}
+	for _, tc := range plan.Excluded {
+		io.Warnf("%s %s left out of the bundle: its chain has problems in the CA hierarchy that no deployment fixes (%s)", certutil.SafeText(string(tc.Role)), certutil.SafeText(tc.Target), strings.Join(tc.Codes, ", "))
 	}
 	if plan.Empty() {
 		io.Infof("nothing to deploy: no untrusted root or missing intermediate; no bundle written")

@@ -231,6 +231,9 @@ func (o *ClientOptions) network(ctx context.Context, rep *client.Report, at time
 	}
 	trust := rep.Trust()
 	sc := scan.NewScanner(d, trust, at, 16)
+	// The client's own store is the truth here: no Lync assumption (a root
+	// is trusted only when this client holds it).
+	sc.NoLyncAssumption = true
 	// As the Lync desktop client and Outlook do: AIA, and revocation checked
 	// without requiring an answer (soft), over one fetcher.
 	fetcher := network.NewFetcher(d)

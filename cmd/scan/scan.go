@@ -97,7 +97,9 @@ func NewCmdScan(f *cmdutil.Factory, runF func(context.Context, *ScanOptions) err
 completes it through AIA, builds it to its root and judges it for a Lync or
 Skype for Business client. A target is host, host:port, [v6]:port or
 https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
-lync, other), in the same argument or as the argument before it. Ctrl-C
+lync, other), in the same argument or as the argument before it. Write lync
+before your Lync pools: only the roots of lync targets written so are
+assumed trusted (a lync role inferred from port 5061 is not). Ctrl-C
 stops the scan and writes what completed (to --out FILE too), without a
 bundle. Exit status: 0 no error-severity finding, 1 at least one, 2 usage
 or input error, 130 interrupted.`,
@@ -159,13 +161,16 @@ func scanRun(ctx context.Context, o *ScanOptions) error {
 // NewScanner returns a scanner that judges against a client's store: its
 // roots anchor chains (bound by its root rule, such as authroot: CTL
 // restrictions), its intermediates may complete them, and its Disallowed
-// certificates are refused. scan and client share it.
+// certificates are refused; a root that copies the name of one of its
+// roots or of Mozilla's program is impersonating-root. scan and client
+// share it.
 func NewScanner(d *network.Dialer, store *rootstore.Store, now time.Time, concurrency int) *scanner.Scanner {
 	return &scanner.Scanner{
 		Dialer: d, Store: chain.NewCertSet(store.Certificates()...),
 		Intermediates: chain.NewCertSet(store.IntermediateCertificates()...),
 		Disallowed:    chain.NewCertSet(store.DisallowedCertificates()...),
 		RootRule:      store.RootRule(),
+		Namesake:      rootstore.PublicNamesake,
 		Now:           now, Concurrency: concurrency,
 	}
 }

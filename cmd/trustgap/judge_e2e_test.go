@@ -263,6 +263,49 @@ func TestE2ELyncRootBundled(t *testing.T) {
 	}
 }
 
+// TestE2EDisallowedNeverBundled: an asserted Lync pool whose intermediate
+// is in the client's Disallowed store: nothing is trusted, and the bundle
+// deploys nothing for either target (not even the root the Lync assumption
+// would have counted), saying why on standard error. A target whose leaf
+// does not cover its name still gets its root, listed as still to fix.
+func TestE2EDisallowedNeverBundled(t *testing.T) {
+	p := newPKI("Contoso")
+	x := newPKI("Fabrikam")
+	e := newE2E(t)
+	e.serve("pool.contoso.test", leafFor("pool.contoso.test", p.inter, nil), p.inter.Cert, p.root.Cert)
+	e.serve("mail.contoso.test", leafFor("mail.contoso.test", p.inter, nil), p.inter.Cert)
+	e.serve("web.fabrikam.test", leafFor("other.fabrikam.test", x.inter, nil), x.inter.Cert, x.root.Cert)
+	roots := e.file("roots.pem", testca.PEM(testca.Root("Public Root CA").Cert))
+	distrust := e.file("distrust.pem", testca.PEM(p.inter.Cert))
+	out := filepath.Join(e.dir, "bundle")
+	code, ts, stderr := e.scan("--roots", roots, "--roots", "disallowed:"+distrust, "--no-aia", "--bundle", out,
+		"lync "+e.target("pool.contoso.test"), "ews "+e.target("mail.contoso.test"), "ews "+e.target("web.fabrikam.test"))
+	if code != 1 || len(ts) != 3 {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	for _, tr := range ts[:2] {
+		if tr.Trusted || strings.Contains(findingCodes(tr), "lync-root-assumed") || !strings.Contains(findingCodes(tr), "disallowed/error") {
+			t.Errorf("%s: trusted %v, findings %s", tr.Target, tr.Trusted, findingCodes(tr))
+		}
+		if !strings.Contains(stderr, tr.Target+" left out of the bundle: its chain has problems in the CA hierarchy that no deployment fixes (disallowed)") {
+			t.Errorf("no warning that %s is left out:\n%s", tr.Target, stderr)
+		}
+	}
+	m := manifest(t, out)
+	if bundleHas(m, p.root.Cert, remediate.StoreRoot) || !bundleHas(m, x.root.Cert, remediate.StoreRoot) || len(m.Certificates) != 1 {
+		t.Errorf("the bundle should hold Fabrikam's root alone: %+v", m.Certificates)
+	}
+	instr, _ := os.ReadFile(filepath.Join(out, "INSTRUCTIONS.md"))
+	for _, want := range []string{
+		"### Still to fix on the server", "| " + ts[2].Target + " | ews | name-mismatch |",
+		"### Left out: problems in the CA hierarchy", "| " + ts[1].Target + " | ews | disallowed |",
+	} {
+		if !strings.Contains(string(instr), want) {
+			t.Errorf("INSTRUCTIONS.md lacks %q:\n%s", want, instr)
+		}
+	}
+}
+
 // TestE2EGPOStores: a Registry.pol as the client store: its CA store
 // completes a chain the server sends without its intermediate, its
 // Disallowed store makes a chain untrusted; a "disallowed:" prefix does the

@@ -143,7 +143,7 @@ func cmdExit(ts *testscript.TestScript, neg bool, args []string) {
 // SRV records _autodiscover._tcp.contoso.test (to mail.contoso.test, with a
 // certificate from "Exchange Root CA") and _sipinternaltls._tcp.contoso.test
 // (to pool.contoso.test, from "Fabrikam Root CA"), each on a loopback port.
-// It writes exchange-root.pem and sets $DNS.
+// It writes exchange-root.pem and lync-root.pem and sets $DNS.
 func labClient(ts *testscript.TestScript) {
 	root, exch := testca.Root("Fabrikam Root CA"), testca.Root("Exchange Root CA")
 	mail := lab.TLS(testca.TLSCert(testca.Leaf(exch, "mail.contoso.test"), exch.Cert), lab.TLSOptions{})
@@ -156,6 +156,9 @@ func labClient(ts *testscript.TestScript) {
 	ts.Defer(dns.Close)
 	ts.Setenv("DNS", dns.Addr)
 	if err := os.WriteFile(ts.MkAbs("exchange-root.pem"), testca.PEM(exch.Cert), 0o644); err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(ts.MkAbs("lync-root.pem"), testca.PEM(root.Cert), 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
 }
