@@ -87,6 +87,10 @@ type Target struct {
 	// at most 8); empty when it did not resolve.
 	Addresses []Address         `json:"addresses"`
 	Findings  []finding.Finding `json:"findings"`
+	// Index is the target's position in the scanned list (from 0), in the
+	// reports of a sharded scan (scan --shard) only: [Merge] puts shards
+	// back in the list's order with it.
+	Index *int `json:"index,omitempty"`
 }
 
 // Presented is one certificate as the server sent it.

@@ -46,6 +46,10 @@ type Options struct {
 	// Store is the client store the verdicts rest on: a header line in
 	// text, the "store" object in a JSON document. Nil: neither.
 	Store *Store
+	// Index writes each target's position in the scanned list ("index")
+	// into JSON and jsonl: a shard's report (scan --shard), so that
+	// reports merged from shards keep the list's order.
+	Index bool
 }
 
 // NewWriter returns a report writer for opts.Format writing to w.
@@ -53,7 +57,7 @@ func NewWriter(w io.Writer, opts Options) (Writer, error) {
 	bw := bufio.NewWriter(w)
 	switch opts.Format {
 	case FormatJSON, FormatJSONL:
-		return &jsonWriter{w: bw, lines: opts.Format == FormatJSONL, public: opts.Public, store: opts.Store}, nil
+		return &jsonWriter{w: bw, lines: opts.Format == FormatJSONL, public: opts.Public, store: opts.Store, index: opts.Index}, nil
 	case FormatText, "":
 		return &textWriter{w: bw, opts: opts, infos: map[string]*infoGroup{}}, nil
 	}
@@ -65,6 +69,7 @@ type jsonWriter struct {
 	lines   bool
 	public  func(*x509.Certificate) *bool
 	store   *Store
+	index   bool
 	n       int
 	summary Summary
 }
@@ -87,7 +92,11 @@ func (j *jsonWriter) start() error {
 
 func (j *jsonWriter) Write(r *chain.Result) error {
 	j.summary.Add(r)
-	b, err := json.Marshal(FromResult(r, j.public))
+	tr := FromResult(r, j.public)
+	if j.index {
+		tr.Index = &r.Index
+	}
+	b, err := json.Marshal(tr)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,11 @@ type Scanner struct {
 	// judge every other target, but emitted only when selected. Nil
 	// selects every target.
 	Selected func(index int) bool
+	// Progress, when set, is called on one goroutine for every target this
+	// scan emits as soon as it is judged, in the order targets complete
+	// (before a result held for ordered output is emitted); targets that a
+	// cancellation cut short are not reported.
+	Progress func(r *chain.Result)
 	// Protocols probes which TLS versions (1.0 to 1.3) every address
 	// accepts: at most one extra handshake per version. False: none.
 	Protocols bool
@@ -220,6 +225,9 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 		j.Apply(r)
 		addRevocation(r, lyncRev[r.Index])
+		if s.Progress != nil {
+			s.Progress(r)
+		}
 	}
 
 	// Phase 2: the selected others, written in input order with the lync
@@ -287,6 +295,9 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		} else {
 			pending[r.Index] = r
 			gate.hold(resultSize(r))
+			if s.Progress != nil {
+				s.Progress(r)
+			}
 		}
 		return flush(false)
 	}, gate)
@@ -451,7 +462,11 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		return nil
 	}
 	r := &chain.Result{Target: t, Index: idx}
+	start := time.Now()
 	addrs, err := s.Dialer.Addresses(ctx, t.Host, t.Port)
+	// One deadline covers the lookup, the connect and the handshake of
+	// each address: what the lookup took is taken off each address's.
+	budget := s.Dialer.TimeoutOrDefault() - time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -465,7 +480,7 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = s.checkAddr(ctx, t, idx, a, lync, known, now, conns)
+			results[i] = s.checkAddr(ctx, t, idx, a, budget, lync, known, now, conns)
 		}()
 	}
 	wg.Wait()
@@ -478,15 +493,18 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 // checkAddr checks one address of t: it fetches the chain the server
 // there presents, builds it (through AIA when needed) and, with
 // Protocols, probes the TLS versions it accepts. Every connection waits
-// for a slot of conns and has its own deadline. The result is not judged
-// yet.
-func (s *Scanner) checkAddr(ctx context.Context, t target.Target, idx int, addr string, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
+// for a slot of conns; the fetch must then complete within budget (the
+// target's timeout less the lookup), each probe within the timeout. The
+// result is not judged yet.
+func (s *Scanner) checkAddr(ctx context.Context, t target.Target, idx int, addr string, budget time.Duration, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
 	r := &chain.Result{Target: t, Index: idx, Addr: addr}
 	if !acquire(ctx, conns) {
 		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Addr: addr, Err: errors.New("scan cancelled")}
 		return r
 	}
-	p, err := s.Dialer.FetchAddr(ctx, t.Host, addr)
+	fctx, cancel := context.WithTimeout(ctx, budget)
+	p, err := s.Dialer.FetchAddr(fctx, t.Host, addr)
+	cancel()
 	if err != nil {
 		<-conns
 		r.Err = err
