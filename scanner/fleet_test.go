@@ -12,9 +12,11 @@ import (
 
 	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/finding"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/lab"
 	"github.com/trustgap/trustgap/internal/testca"
 	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/report"
 	"github.com/trustgap/trustgap/scanner"
 	"github.com/trustgap/trustgap/target"
 )
@@ -165,5 +167,61 @@ func TestHeldResultsAreBounded(t *testing.T) {
 	}
 	if trusted != f.live {
 		t.Errorf("%d of %d live targets trusted in the end", trusted, f.live)
+	}
+}
+
+// TestSignaturesOncePerPair: each signature is verified once per distinct
+// (child, parent) pair per run, however many targets share it: 6 distinct
+// leaves under one intermediate and root, each served to 3 targets (18
+// targets) cost 6 leaf checks, 1 intermediate check, and 1 check of the
+// root's self-signature when the report describes it (18 times). The
+// crypto/x509 cross-check verifies the CA part once and each distinct leaf
+// with its issuer once.
+func TestSignaturesOncePerPair(t *testing.T) {
+	const leaves, copies = 6, 3
+	p := newPKI("Counted")
+	pins := network.Pins{}
+	var targets []target.Target
+	for i := 0; i < leaves; i++ {
+		s := lab.TLS(testca.TLSCert(testca.Leaf(p.inter, "*.counted.test"), p.inter.Cert), lab.TLSOptions{})
+		t.Cleanup(s.Close)
+		for c := 0; c < copies; c++ {
+			name := fmt.Sprintf("h%d-%d.counted.test", i, c)
+			pins[name+":443"] = s.Addr
+			tg, _ := target.ParseTarget(name)
+			targets = append(targets, tg)
+		}
+	}
+	d := &network.Dialer{Pins: pins, Timeout: 5 * time.Second}
+	s := &scanner.Scanner{Dialer: d, Store: chain.NewCertSet(p.root.Cert), Now: testca.Epoch, Concurrency: 4}
+	sigs := certutil.SignatureChecks()
+	whole, ca, leaf := chain.CrossChecks.Whole.Load(), chain.CrossChecks.CAPart.Load(), chain.CrossChecks.Leaf.Load()
+	var results []*chain.Result
+	if err := s.Scan(context.Background(), targets, func(r *chain.Result) error {
+		if !r.Trusted {
+			t.Errorf("%s: not trusted: %v", r.Target.Raw, r.Findings)
+		}
+		results = append(results, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := certutil.SignatureChecks()-sigs, int64(leaves+1); got != want {
+		t.Errorf("the scan verified %d signatures, want %d (one per distinct pair)", got, want)
+	}
+	for _, r := range results {
+		report.FromResult(r, nil) // describes the root, self-signature included
+	}
+	if got, want := certutil.SignatureChecks()-sigs, int64(leaves+2); got != want {
+		t.Errorf("with the report, %d signatures verified, want %d", got, want)
+	}
+	if got := chain.CrossChecks.Whole.Load() - whole; got != 0 {
+		t.Errorf("%d whole paths cross-checked, want 0", got)
+	}
+	if got := chain.CrossChecks.CAPart.Load() - ca; got != 1 {
+		t.Errorf("the CA part was cross-checked %d times, want once", got)
+	}
+	if got := chain.CrossChecks.Leaf.Load() - leaf; got != leaves {
+		t.Errorf("%d leaves cross-checked, want %d (one per distinct leaf)", got, leaves)
 	}
 }
