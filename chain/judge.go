@@ -152,12 +152,46 @@ type Judge struct {
 // NewJudge returns a judge for a client store, the lync targets' roots and
 // the instant validity is judged at.
 func NewJudge(store, lync *CertSet, now time.Time) *Judge {
+	return &Judge{Store: store, Lync: lync, LyncNames: LyncNames(lync), Now: now}
+}
+
+// LyncNames names the lync targets' roots, sorted, as different-ca
+// messages list them.
+func LyncNames(lync *CertSet) []string {
 	var names []string
 	for _, c := range lync.All() {
 		names = append(names, describe(c))
 	}
 	sort.Strings(names)
-	return &Judge{Store: store, Lync: lync, LyncNames: names, Now: now}
+	return names
+}
+
+// LyncRootAssumed is the lync-root-assumed finding for root: not in the
+// client store, but a lync target's root.
+func LyncRootAssumed(root *x509.Certificate) finding.Finding {
+	return finding.New(finding.CodeLyncRootAssumed, finding.SevInfo,
+		"nothing to do for clients that sign in to Lync; the bundle (trustgap scan --bundle DIR) carries this root for the others, or rerun with the clients' complete store and --no-lync-assumption",
+		"root %s is not in the client root store given, but it is a lync target's root, which clients that sign in to Lync trust", describe(root))
+}
+
+// DifferentCA is the different-ca finding for an Exchange chain ending at
+// root, which no lync target shares (lyncNames: [LyncNames]).
+func DifferentCA(root *x509.Certificate, lyncNames []string) finding.Finding {
+	return finding.New(finding.CodeDifferentCA, finding.SevWarning,
+		fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root)),
+		"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root), strings.Join(lyncNames, ", "))
+}
+
+// UntrustedRoot is the untrusted-root finding for root; notAlone adds that
+// other errors make the chain invalid too.
+func UntrustedRoot(root *x509.Certificate, notAlone bool) finding.Finding {
+	alone := ""
+	if notAlone {
+		alone = " (that alone does not make the chain valid: see the other errors)"
+	}
+	return finding.New(finding.CodeUntrustedRoot, finding.SevError,
+		fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s", describe(root), alone),
+		"the chain ends at root %s, which is not in the client root store", describe(root))
 }
 
 func describe(c *x509.Certificate) string {
@@ -208,10 +242,6 @@ func (j *Judge) Apply(r *Result) {
 		}
 	}
 	host := r.Target.Host
-	alone := ""
-	if !p.Valid() {
-		alone = " (that alone does not make the chain valid: see the other errors)"
-	}
 
 	switch {
 	case selfSignedLeaf && !r.InStore:
@@ -227,9 +257,7 @@ func (j *Judge) Apply(r *Result) {
 			"have the certificate reissued by a CA that Microsoft's root program trusts for server authentication (or by the CA behind Lync, deployed by Group Policy)",
 			"the chain ends at root %s, which the client trusts only through Microsoft's root program (authroot.stl), and %s", describe(root.Cert), restricted)
 	case root != nil && !anchored:
-		r.add(finding.CodeUntrustedRoot, finding.SevError,
-			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s", describe(root.Cert), alone),
-			"the chain ends at root %s, which is not in the client root store", describe(root.Cert))
+		r.Findings = append(r.Findings, UntrustedRoot(root.Cert, !p.Valid()))
 	}
 
 	before := len(r.Findings)
@@ -241,14 +269,10 @@ func (j *Judge) Apply(r *Result) {
 		r.Findings = append(r.Findings, pr.Finding)
 	}
 	if r.LyncRoot {
-		r.add(finding.CodeLyncRootAssumed, finding.SevInfo,
-			"nothing to do for clients that sign in to Lync; the bundle (trustgap scan --bundle DIR) carries this root for the others, or rerun with the clients' complete store and --no-lync-assumption",
-			"root %s is not in the client root store given, but it is a lync target's root, which clients that sign in to Lync trust", describe(root.Cert))
+		r.Findings = append(r.Findings, LyncRootAssumed(root.Cert))
 	}
 	if (r.Target.Role == target.RoleEWS || r.Target.Role == target.RoleAutodiscover) && j.Lync.Len() > 0 && root != nil && !r.InStore && !j.Lync.ContainsKey(root.Cert) {
-		r.add(finding.CodeDifferentCA, finding.SevWarning,
-			fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root.Cert)),
-			"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root.Cert), strings.Join(j.LyncNames, ", "))
+		r.Findings = append(r.Findings, DifferentCA(root.Cert, j.LyncNames))
 	}
 	r.Trusted = anchored && p.Valid() && !chainErr
 	j.presented(r)

@@ -57,6 +57,18 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // it is decoded, so a large report is never held in memory whole. At most
 // [MaxReportSize] bytes are read, and one target at most [MaxValueSize].
 func Read(r io.Reader, name string, fn func(*Target) error) error {
+	return read(r, name, fn, nil)
+}
+
+// savedMeta is what a JSON document holds besides its targets.
+type savedMeta struct {
+	store   *Store
+	summary *Summary
+}
+
+// read is [Read], also keeping the document's store and summary in meta
+// when it is not nil.
+func read(r io.Reader, name string, fn func(*Target) error, meta *savedMeta) error {
 	lr := &limitedReader{r: r, total: MaxReportSize, val: MaxValueSize}
 	br := bufio.NewReaderSize(lr, 64<<10)
 	head, _ := br.Peek(256)
@@ -134,6 +146,16 @@ func Read(r io.Reader, name string, fn func(*Target) error) error {
 				}
 				if err := object(false); err != nil {
 					return err
+				}
+			case meta != nil && key == "store":
+				mark()
+				if err := dec.Decode(&meta.store); err != nil {
+					return fmt.Errorf("%s: store: %v", name, err)
+				}
+			case meta != nil && key == "summary":
+				mark()
+				if err := dec.Decode(&meta.summary); err != nil {
+					return fmt.Errorf("%s: summary: %v", name, err)
 				}
 			default:
 				var skip json.RawMessage

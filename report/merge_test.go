@@ -1,0 +1,202 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/internal/lab"
+	"github.com/trustgap/trustgap/network"
+	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/revocation"
+	"github.com/trustgap/trustgap/rootstore"
+	"github.com/trustgap/trustgap/scanner"
+	"github.com/trustgap/trustgap/target"
+)
+
+// mergeLab is the demo's estate (a Lync pool on Contoso's CA, Exchange on
+// Fabrikam's and on a self-signed certificate, Autodiscover missing its
+// intermediate; CRLs served by the lab) plus a few more targets: another
+// lync target, names the certificates do not cover, and a closed port.
+type mergeLab struct {
+	lab     *lab.Lab
+	targets []target.Target
+	now     time.Time
+	store   *rootstore.Store
+}
+
+func newMergeLab(t *testing.T) *mergeLab {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	l := lab.Demo(now, false)
+	t.Cleanup(l.Close)
+	closed := lab.ClosedPort()
+	l.Pins["gone.contoso.test:443"] = closed
+	l.Pins["mail2.contoso.test:443"] = l.Pins["mail.contoso.test:443"]
+	l.Pins["sip.contoso.test:5061"] = l.Pins["lyncpool.contoso.test:5061"]
+	l.Pins["ad2.contoso.test:443"] = l.Pins["autodiscover.contoso.test:443"]
+	lines := l.Targets + "\nother gone.contoso.test\nhttps://mail2.contoso.test/EWS/Exchange.asmx\nlync sip.contoso.test\nautodiscover ad2.contoso.test\n"
+	var list target.List
+	if err := list.AddFile(strings.NewReader(lines), "lab"); err != nil {
+		t.Fatal(err)
+	}
+	store, err := rootstore.Load("mozilla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &mergeLab{lab: l, targets: list.Targets, now: now, store: store}
+}
+
+// scan scans targets (those selected, when selected is set) and writes the
+// report as trustgap scan would.
+func (m *mergeLab) scan(t *testing.T, targets []target.Target, format report.Format, selected func(int) bool) []byte {
+	t.Helper()
+	dns := lab.NewDNS() // anything not pinned: NXDOMAIN
+	t.Cleanup(dns.Close)
+	d := &network.Dialer{Pins: m.lab.Pins, Resolver: &network.DNSResolver{Server: dns.Addr}, Timeout: 5 * time.Second}
+	f := network.NewFetcher(d)
+	s := &scanner.Scanner{Dialer: d, AIA: &network.AIA{Fetcher: f}, Store: chain.NewCertSet(m.store.Certificates()...),
+		Now: m.now, Concurrency: 4, Revocation: revocation.New(f, revocation.Soft, m.now), Selected: selected}
+	var out bytes.Buffer
+	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
+	w, err := report.NewWriter(&out, report.Options{Format: format, Public: public, Store: report.NewStore(m.store, runtime.GOOS), Index: selected != nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Scan(context.Background(), targets, w.Write); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func merge(t *testing.T, reports ...[]byte) *report.Merged {
+	t.Helper()
+	var saved []*report.Saved
+	for i, b := range reports {
+		s, err := report.ReadSaved(bytes.NewReader(b), "report"+string(rune('A'+i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved = append(saved, s)
+	}
+	m, err := report.MergeReports(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func write(t *testing.T, m *report.Merged, format report.Format) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := m.WriteJSON(&b, format == report.FormatJSONL); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// diffLines shows where two reports part.
+func diffLines(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			j := 0
+			for j < min(len(al[i]), len(bl[i])) && al[i][j] == bl[i][j] {
+				j++
+			}
+			from := max(0, j-80)
+			return fmt.Sprintf("line %d, at byte %d:\n- ...%s\n+ ...%s", i+1, j, al[i][from:min(len(al[i]), j+80)], bl[i][from:min(len(bl[i]), j+80)])
+		}
+	}
+	return "lengths differ"
+}
+
+// TestMergedShardsEqualWhole: the shards of a scan (scan --shard K/N, with
+// the lync targets scanned in every shard), merged, are byte for byte the
+// scan of the whole list, in JSON and jsonl, for 1 to 4 shards, whatever
+// order the shard reports are given in.
+func TestMergedShardsEqualWhole(t *testing.T) {
+	m := newMergeLab(t)
+	for _, format := range []report.Format{report.FormatJSON, report.FormatJSONL} {
+		whole := m.scan(t, m.targets, format, nil)
+		if !bytes.Contains(whole, []byte(`"lync-root-assumed"`)) || !bytes.Contains(whole, []byte(`"different-ca"`)) || !bytes.Contains(whole, []byte(`"connect-failure"`)) {
+			t.Fatalf("the lab does not exercise the Lync comparison and an unreachable target:\n%s", whole)
+		}
+		for n := 1; n <= 4; n++ {
+			var shards [][]byte
+			for k := n - 1; k >= 0; k-- { // given last shard first
+				sh := target.Shard{K: k, N: n}
+				b := m.scan(t, m.targets, format, sh.Contains)
+				if n > 1 && bytes.Equal(b, whole) {
+					t.Fatalf("%s shard %s holds the whole scan", format, sh)
+				}
+				shards = append(shards, b)
+			}
+			got := write(t, merge(t, shards...), format)
+			if !bytes.Equal(got, whole) {
+				t.Errorf("%s, %d shards merged differ from the whole scan: %s", format, n, diffLines(whole, got))
+			}
+		}
+	}
+}
+
+// TestMergeRedoesLync: a scan of the lync pools and a scan of the rest,
+// made apart, merged, are the scan of both together: the Exchange targets
+// whose root only the lync targets vouch for become trusted
+// (lync-root-assumed instead of untrusted-root), and different-ca names the
+// lync roots.
+func TestMergeRedoesLync(t *testing.T) {
+	m := newMergeLab(t)
+	var lync, others []target.Target
+	for _, tg := range m.targets {
+		if tg.Role == target.RoleLync {
+			lync = append(lync, tg)
+		} else {
+			others = append(others, tg)
+		}
+	}
+	a := m.scan(t, lync, report.FormatJSON, nil)
+	b := m.scan(t, others, report.FormatJSONL, nil)
+	if !bytes.Contains(b, []byte(`"untrusted-root"`)) || bytes.Contains(b, []byte(`"lync-root-assumed"`)) {
+		t.Fatalf("scanned without the lync targets, the others should have untrusted roots:\n%s", b)
+	}
+	whole := m.scan(t, append(append([]target.Target{}, lync...), others...), report.FormatJSON, nil)
+	if got := write(t, merge(t, a, b), report.FormatJSON); !bytes.Equal(got, whole) {
+		t.Errorf("merged apart scans differ from the scan of both: %s", diffLines(whole, got))
+	}
+	// Merging a report with itself changes nothing (targets de-duplicated).
+	if got := write(t, merge(t, whole, whole), report.FormatJSON); !bytes.Equal(got, whole) {
+		t.Errorf("a report merged with itself differs: %s", diffLines(whole, got))
+	}
+}
+
+// TestMergeRefusesOtherStore: reports judged against different client
+// stores do not add up.
+func TestMergeRefusesOtherStore(t *testing.T) {
+	m := newMergeLab(t)
+	a := m.scan(t, m.targets[:2], report.FormatJSON, nil)
+	m.store = &rootstore.Store{}
+	b := m.scan(t, m.targets[2:], report.FormatJSON, nil)
+	var saved []*report.Saved
+	for i, r := range [][]byte{a, b} {
+		s, err := report.ReadSaved(bytes.NewReader(r), []string{"a.json", "b.json"}[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved = append(saved, s)
+	}
+	_, err := report.MergeReports(saved)
+	var me *report.MergeError
+	if !errors.As(err, &me) || me.Name != "b.json" || !strings.Contains(err.Error(), "another client store than a.json") {
+		t.Fatalf("got %v, want a MergeError naming b.json", err)
+	}
+}
