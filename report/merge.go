@@ -301,7 +301,7 @@ func relync(reports []*Saved, targets []*Target) error {
 
 // target redoes t's Lync comparison, and its addresses'.
 func (v *lyncView) target(t *Target, certs map[string]*x509.Certificate) {
-	if t.Root == nil {
+	if t.Root == nil || len(t.Chain) == 0 {
 		return
 	}
 	root := certs[strings.ToLower(t.Root.SHA1)]

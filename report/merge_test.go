@@ -200,3 +200,33 @@ func TestMergeRefusesOtherStore(t *testing.T) {
 		t.Fatalf("got %v, want a MergeError naming b.json", err)
 	}
 }
+
+// FuzzMergeReports: any two saved reports, however hostile, merge without a
+// panic (or are refused with an error).
+func FuzzMergeReports(f *testing.F) {
+	root := `{"sha1":"00","der":"MA==","in_store":false}`
+	f.Add(`{"role":"lync","target":"a","host":"a","port":1,"address":"x","chain":[{"sha1":"00","der":"MA=="}],"root":`+root+`,"findings":[{"code":"untrusted-root","severity":"error"}],"index":1}`,
+		`{"store":{"sources":[]},"targets":[{"role":"ews","target":"b","host":"b","address":"","chain":[],"root":`+root+`,"addresses":[{"address":"y","chain":["00"],"findings":[]}],"findings":[{"code":"inconsistent-servers"}]}],"summary":{"interrupted":true,"not_scanned":2,"crls_to_republish":[{"url":"u"}]}}`)
+	f.Add(`{"role":"ews","target":"a","index":-5}`, `{"role":"ews","target":"a","index":99999999999}`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var saved []*report.Saved
+		for i, s := range []string{a, b} {
+			r, err := report.ReadSaved(strings.NewReader(s), []string{"a", "b"}[i])
+			if err != nil {
+				return
+			}
+			saved = append(saved, r)
+		}
+		m, err := report.MergeReports(saved)
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := m.WriteJSON(&out, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := report.ReadSaved(&out, "merged"); err != nil && len(m.Targets) > 0 {
+			t.Fatalf("the merged report does not read back: %v", err)
+		}
+	})
+}
