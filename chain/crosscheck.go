@@ -56,7 +56,10 @@ type crossEntry struct {
 	err  error
 }
 
-const maxCross = 1 << 14
+// maxCross bounds a crossCache: a path is judged twice within moments (when
+// built, when its target is judged), and CA parts are few, so a small one
+// serves a scan of any length while its memory stays flat.
+const maxCross = 1024
 
 func (c *crossCache) do(k crossKey, f func() error) error {
 	c.mu.Lock()

@@ -87,8 +87,12 @@ func (s SigStatus) String() string {
 
 // CheckSignedBy checks child's signature with parent's key, once per run:
 // the answer depends only on child's bytes and parent's public key, so it
-// is remembered by their hashes (see [SignatureChecks]) and every target of
-// a scan whose chain shares a CA link, or a root, reuses it.
+// is remembered by their hashes (see [SignatureChecks]), and every target
+// of a scan whose chain shares a CA link, or a root, reuses it. A CA's
+// link (and a self-signature) is remembered for the run; a server
+// certificate's while it is among the last [maxLeafSigs] checked, which
+// serves a certificate installed on several servers without a memory that
+// grows with the estate.
 // x509.Certificate.CheckSignature is used rather than CheckSignatureFrom so
 // that SHA-1 signatures (old Exchange and CA certificates) are still checked:
 // weak algorithms are findings, not broken links. MD5 with RSA, which
@@ -96,7 +100,11 @@ func (s SigStatus) String() string {
 // with [dsa.Verify]; MD2 cannot be checked.
 func CheckSignedBy(child, parent *x509.Certificate) SigStatus {
 	k := sigKey{sha256.Sum256(child.Raw), sha256.Sum256(parent.RawSubjectPublicKeyInfo)}
-	return sigs.do(k, func() SigStatus {
+	c := leafSigs
+	if child.IsCA || bytes.Equal(child.RawIssuer, child.RawSubject) {
+		c = caSigs
+	}
+	return c.do(k, func() SigStatus {
 		sigChecks.Add(1)
 		return checkSignedBy(child, parent)
 	})
@@ -105,15 +113,21 @@ func CheckSignedBy(child, parent *x509.Certificate) SigStatus {
 // sigKey names one signature check: the child's hash, the parent key's.
 type sigKey struct{ child, parentKey [32]byte }
 
-// maxSigCache bounds the signature checks remembered; past it, checks are
-// made again (a hostile server may send many certificates).
-const maxSigCache = 1 << 16
+// The bounds of the signature memories: past maxCASigs, CA links are
+// checked again (a hostile server may send many certificates); past
+// maxLeafSigs, the memory of server certificates' links starts over.
+const (
+	maxCASigs   = 1 << 16
+	maxLeafSigs = 1024
+)
 
 // sigCache remembers checks; concurrent checks of one pair wait for the
 // first.
 type sigCache struct {
-	mu sync.Mutex
-	m  map[sigKey]*sigEntry
+	mu     sync.Mutex
+	m      map[sigKey]*sigEntry
+	max    int
+	forget bool // when full, start over (else keep what is there)
 }
 
 type sigEntry struct {
@@ -122,7 +136,8 @@ type sigEntry struct {
 }
 
 var (
-	sigs      = &sigCache{m: map[sigKey]*sigEntry{}}
+	caSigs    = &sigCache{m: map[sigKey]*sigEntry{}, max: maxCASigs}
+	leafSigs  = &sigCache{m: map[sigKey]*sigEntry{}, max: maxLeafSigs, forget: true}
 	sigChecks atomic.Int64
 )
 
@@ -131,7 +146,10 @@ func (c *sigCache) do(k sigKey, check func() SigStatus) SigStatus {
 	e, ok := c.m[k]
 	if !ok {
 		e = &sigEntry{}
-		if len(c.m) < maxSigCache {
+		if len(c.m) >= c.max && c.forget {
+			c.m = map[sigKey]*sigEntry{}
+		}
+		if len(c.m) < c.max {
 			c.m[k] = e
 		}
 	}
