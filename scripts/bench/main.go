@@ -81,7 +81,7 @@ func targets(args []string) error {
 	n := fs.Int("n", 1000, "endpoints")
 	dead := fs.Float64("dead", 0, "fraction whose SYNs are dropped (firewalled)")
 	refuse := fs.Float64("refuse", 0, "fraction that refuse connections")
-	port := fs.Int("port", 8443, "port of the live endpoints (closed ones use port+1, firewalled ones port+2)")
+	port := fs.Int("port", 18443, "port of the live endpoints (closed ones use port+1, firewalled ones port+2)")
 	out := fs.String("out", "", "directory to write")
 	fs.Parse(args)
 	if *out == "" || *n < 1 || *n > 60000 {
