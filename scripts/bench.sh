@@ -132,12 +132,12 @@ if [ "$what" = rss ] || [ "$what" = all ]; then
     "$tmp/bench" targets -n "$n" -out "$tmp/rss$n"
     start "$tmp/rss$n" 0s
     for _ in $(seq "$runs"); do
-      measure "rss$n" "$tmp/trustgap" scan -q -f "$tmp/rss$n/targets.txt" --roots "$tmp/rss$n/root.pem" --now "$now" --format jsonl
+      measure "rss-$n" "$tmp/trustgap" scan -q -f "$tmp/rss$n/targets.txt" --roots "$tmp/rss$n/root.pem" --now "$now" --format jsonl
     done
-    report "rss$n" "trustgap scan, $n endpoints"
+    report "rss-$n" "trustgap scan, $n endpoints"
     stop
   done
-  python3 - "$tmp/rss1000" "$tmp/rss10000" <<'EOF'
+  python3 - "$tmp/rss-1000" "$tmp/rss-10000" <<'EOF'
 import json, sys
 def med(p):
     v = sorted(json.loads(l)["max_rss_kib"] for l in open(p))
