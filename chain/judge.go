@@ -325,6 +325,10 @@ func dnsFix(r *Result) string {
 		return fmt.Sprintf("the DNS server failed or refused to answer for %s: check that server (its zone, forwarders, and whether it answers this client), or resolve through another with --dns", host)
 	case "timeout":
 		return fmt.Sprintf("no DNS answer for %s in time: check that the DNS server is reachable from here, or resolve through another with --dns", host)
+	case "error":
+		// No answer to judge the name by: the server could not be asked
+		// (refused, unreachable) or answered garbage.
+		return fmt.Sprintf("the DNS server could not be asked about %s (see the message): check that it is reachable from here and answers DNS, or resolve through another with --dns", host)
 	}
 	return fmt.Sprintf("create the DNS record for %s, or check the name and the DNS server used", host)
 }

@@ -22,7 +22,9 @@ import (
 	"github.com/trustgap/trustgap/cmd/client"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/demo"
+	"github.com/trustgap/trustgap/cmd/diff"
 	"github.com/trustgap/trustgap/cmd/discover"
+	"github.com/trustgap/trustgap/cmd/report"
 	"github.com/trustgap/trustgap/cmd/roots"
 	"github.com/trustgap/trustgap/cmd/scan"
 )
@@ -92,6 +94,8 @@ against a client root store, and reports every problem with its fix.`,
 	root.AddCommand(bundle.NewCmdBundle(f, nil))
 	root.AddCommand(roots.NewCmdRoots(f, nil))
 	root.AddCommand(discover.NewCmdDiscover(f, nil))
+	root.AddCommand(report.NewCmdReport(f, nil))
+	root.AddCommand(diff.NewCmdDiff(f, nil))
 	root.AddCommand(client.NewCmdClient(f, nil))
 	return root
 }

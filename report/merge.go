@@ -1,12 +1,11 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -17,47 +16,6 @@ import (
 	"github.com/trustgap/trustgap/target"
 )
 
-// Saved is one saved scan report, whole: what [MergeReports] takes.
-type Saved struct {
-	// Name is where it was read from (a file name, "stdin").
-	Name string
-	// Store and Summary are the document's; nil for a jsonl report.
-	Store   *Store
-	Summary *Summary
-	Targets []*Target
-}
-
-// MaxMergeTargets bounds the targets [ReadSaved] holds in memory (every
-// report merged is held whole: about 10 KiB per target).
-const MaxMergeTargets = 1_000_000
-
-// ReadSaved reads a saved scan report (as [Read] does, within its limits)
-// and holds it whole, with its store and summary.
-func ReadSaved(r io.Reader, name string) (*Saved, error) {
-	s := &Saved{Name: name}
-	var meta savedMeta
-	err := read(r, name, func(t *Target) error {
-		if len(s.Targets) == MaxMergeTargets {
-			return fmt.Errorf("%s: more than %d targets: split the report", name, MaxMergeTargets)
-		}
-		s.Targets = append(s.Targets, t)
-		return nil
-	}, &meta)
-	if err != nil {
-		return nil, err
-	}
-	s.Store, s.Summary = meta.store, meta.summary
-	return s, nil
-}
-
-// Merged is several saved reports made one, as one scan of every target
-// would have written it.
-type Merged struct {
-	Store   *Store // nil when no report had one (jsonl)
-	Targets []*Target
-	Summary Summary
-}
-
 // MergeError is a set of reports that cannot be merged.
 type MergeError struct {
 	Name string // the report that does not fit the ones before
@@ -66,9 +24,9 @@ type MergeError struct {
 
 func (e *MergeError) Error() string { return "report: cannot merge " + e.Name + ": " + e.Why }
 
-// MergeReports makes one report of several (the shards of a scan, or
-// scans of parts of an estate), as one scan of all their targets would
-// have written it:
+// Merge makes one report of several (the shards of a scan, or scans of
+// parts of an estate), as one scan of all their targets would have
+// written it:
 //
 //   - targets are de-duplicated (same role, host and port: the first
 //     report's is kept) and put in the scanned list's order: by their
@@ -79,32 +37,54 @@ func (e *MergeError) Error() string { return "report: cannot merge " + e.Name + 
 //     makes trusted a chain whose root was untrusted only for want of the
 //     lync target that trusts it, and different-ca, which names them all),
 //     as the scans did it (with or without --no-lync-assumption);
-//   - the summary is recomputed from the targets (the CRLs to republish
-//     and an interruption are taken from the reports' summaries; a jsonl
-//     report has none).
+//   - the summary is recomputed from the targets (the CRLs to republish,
+//     an interruption and the targets not scanned are taken from the
+//     reports' summaries, which [Render] keeps; a jsonl report has none).
 //
-// Reports judged against different client stores, or with and without
-// --no-lync-assumption, are a [*MergeError]: their verdicts do not add up.
-// The merged targets carry no index.
-func MergeReports(reports []*Saved) (*Merged, error) {
-	m := &Merged{}
-	var storeFrom string
+// The merged document has the reports' run and store (a jsonl report has
+// neither). Reports judged against different client stores, at different
+// instants or by different trustgap versions (their "run"), or with and
+// without --no-lync-assumption, are a [*MergeError]: their verdicts do not
+// add up. The merged targets carry no index.
+//
+// One report is returned as it is (its Lync comparison is its scan's), a
+// shard's without its indexes.
+func Merge(docs []*Document) (*Document, error) {
+	if len(docs) == 0 {
+		return nil, errors.New("report: nothing to merge")
+	}
+	if len(docs) == 1 {
+		return withoutIndex(docs[0]), nil
+	}
+	out := &Document{}
+	var names []string
+	var storeFrom, runFrom string
 	var storeJSON []byte
-	for _, r := range reports {
-		if r.Store == nil {
+	for _, d := range docs {
+		names = append(names, d.Name)
+		if d.Run != nil {
+			if out.Run == nil {
+				out.Run, runFrom = d.Run, d.Name
+			} else if *d.Run != *out.Run {
+				return nil, &MergeError{Name: d.Name, Why: fmt.Sprintf("it was judged at %s by trustgap %s, %s at %s by trustgap %s: merge reports of one run (give every shard the same --now)",
+					short(d.Run.Time), short(d.Run.Version), runFrom, short(out.Run.Time), short(out.Run.Version))}
+			}
+		}
+		if d.Store == nil {
 			continue
 		}
-		b, err := json.Marshal(r.Store)
+		b, err := json.Marshal(d.Store)
 		if err != nil {
 			return nil, err
 		}
-		if m.Store == nil {
-			m.Store, storeFrom, storeJSON = r.Store, r.Name, b
+		if out.Store == nil {
+			out.Store, storeFrom, storeJSON = d.Store, d.Name, b
 		} else if !bytes.Equal(b, storeJSON) {
-			return nil, &MergeError{Name: r.Name, Why: fmt.Sprintf("it was judged against another client store than %s (%s, against %s): merge reports judged against one store",
-				storeFrom, strings.TrimPrefix(r.Store.Line(), "client store: "), strings.TrimPrefix(m.Store.Line(), "client store: "))}
+			return nil, &MergeError{Name: d.Name, Why: fmt.Sprintf("it was judged against another client store than %s (%s, against %s): merge reports judged against one store",
+				storeFrom, strings.TrimPrefix(d.Store.Line(), "client store: "), strings.TrimPrefix(out.Store.Line(), "client store: "))}
 		}
 	}
+	out.Name = strings.Join(names, ", ")
 
 	// Order, then de-duplicate.
 	type entry struct {
@@ -113,8 +93,8 @@ func MergeReports(reports []*Saved) (*Merged, error) {
 	}
 	var all []entry
 	indexed := true
-	for _, r := range reports {
-		for _, t := range r.Targets {
+	for _, d := range docs {
+		for _, t := range d.Targets {
 			all = append(all, entry{t, len(all)})
 			indexed = indexed && t.Index != nil
 		}
@@ -131,91 +111,46 @@ func MergeReports(reports []*Saved) (*Merged, error) {
 		seen[k] = true
 		t := *e.t
 		t.Index = nil
-		m.Targets = append(m.Targets, &t)
+		out.Targets = append(out.Targets, &t)
 	}
 
-	if err := relync(reports, m.Targets); err != nil {
+	if err := relync(docs, out.Targets); err != nil {
 		return nil, err
 	}
 
-	for _, t := range m.Targets {
-		m.Summary.addTarget(t)
+	out.Summary = &Summary{}
+	for _, t := range out.Targets {
+		out.Summary.AddTarget(t)
 	}
-	m.Summary.finish()
-	stale := map[string]StaleCRL{}
-	for _, r := range reports {
-		if r.Summary == nil {
-			continue
-		}
-		for _, c := range r.Summary.Republish {
-			stale[c.URL] = c
-		}
-		if r.Summary.Interrupted {
-			m.Summary.Interrupted = true
-			m.Summary.NotScanned += r.Summary.NotScanned
-		}
+	for _, d := range docs {
+		out.Summary.carry(d.Summary)
 	}
-	for _, c := range stale {
-		m.Summary.Republish = append(m.Summary.Republish, c)
-	}
-	sort.Slice(m.Summary.Republish, func(i, j int) bool { return m.Summary.Republish[i].URL < m.Summary.Republish[j].URL })
-	return m, nil
+	out.Summary.finish()
+	return out, nil
 }
 
-// addTarget counts a target of a saved report, as [Summary.Add] counts
-// the result it was made from.
-func (s *Summary) addTarget(t *Target) {
-	if s.Codes == nil {
-		s.Codes = map[string]int{}
-		s.roots = map[string]*RootCount{}
+// short is a value read from a report as an error message shows it:
+// escaped, and cut at 80 runes.
+func short(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:79]) + "…"
 	}
-	s.Targets++
-	switch t.Verdict {
-	case chain.VerdictOK:
-		s.Verdicts.OK++
-	case chain.VerdictWarn:
-		s.Verdicts.Warn++
-	case chain.VerdictFail:
-		s.Verdicts.Fail++
-	default:
-		s.Verdicts.Unreachable++
-	}
-	switch {
-	case t.Address == "": // no address answered (chain.Combine)
-		s.Unreachable++
-	case t.Trusted:
-		s.Trusted++
-	default:
-		s.Untrusted++
-	}
-	if finding.HasError(t.Findings) {
-		s.Failed++
-	}
-	for _, f := range t.Findings {
-		s.Codes[f.Code]++
-		switch f.Severity {
-		case finding.SevError:
-			s.Errors++
-		case finding.SevWarning:
-			s.Warnings++
-		default:
-			s.Info++
-		}
-	}
-	if root := t.Root; root != nil {
-		k := strings.ToUpper(root.SHA1)
-		rc := s.roots[k]
-		if rc == nil {
-			rc = &RootCount{Subject: root.Subject, SHA1: strings.ToLower(k), InStore: root.InStore,
-				Trusted: root.InStore || hasCode(t.Findings, finding.CodeLyncRootAssumed)}
-			s.roots[k] = rc
-		}
-		rc.Targets++
-	}
+	return safe(s)
 }
 
-func hasCode(fs []finding.Finding, code string) bool {
-	return slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Code == code })
+// withoutIndex is doc, its targets without a shard's indexes.
+func withoutIndex(doc *Document) *Document {
+	if !slices.ContainsFunc(doc.Targets, func(t *Target) bool { return t.Index != nil }) {
+		return doc
+	}
+	out := *doc
+	out.Targets = make([]*Target, len(doc.Targets))
+	for i, t := range doc.Targets {
+		c := *t
+		c.Index = nil
+		out.Targets[i] = &c
+	}
+	return &out
 }
 
 // trustCodes are the findings that, with error severity, make a chain
@@ -251,7 +186,7 @@ type lyncView struct {
 
 // relync redoes the Lync comparison of every target with the lync roots of
 // all the reports.
-func relync(reports []*Saved, targets []*Target) error {
+func relync(reports []*Document, targets []*Target) error {
 	v := lyncView{roots: &chain.CertSet{}, assume: true}
 	assumeFrom := ""
 	for _, r := range reports {
@@ -261,7 +196,7 @@ func relync(reports []*Saved, targets []*Target) error {
 			}
 			c, err := x509.ParseCertificate(t.Root.DER)
 			if err != nil {
-				return fmt.Errorf("report: %s: %s: its root does not parse: %v", r.Name, t.Target, err)
+				return fmt.Errorf("report: %s: %s: its root does not parse: %v", r.Name, short(t.Target), err)
 			}
 			v.roots.Add(c)
 			if t.Root.InStore {
@@ -283,7 +218,7 @@ func relync(reports []*Saved, targets []*Target) error {
 	certs := map[string]*x509.Certificate{} // the reports' certificates, by SHA-1
 	for _, r := range reports {
 		for _, t := range r.Targets {
-			for _, c := range t.Chain {
+			for _, c := range slices.Concat(t.Chain, t.OtherCerts) {
 				if _, ok := certs[c.SHA1]; ok {
 					continue
 				}
@@ -299,40 +234,68 @@ func relync(reports []*Saved, targets []*Target) error {
 	return nil
 }
 
-// target redoes t's Lync comparison, and its addresses'.
+// target redoes t's Lync comparison, and its addresses'. t is a copy of a
+// report's target: what it changes in t's slices and root, it copies first.
 func (v *lyncView) target(t *Target, certs map[string]*x509.Certificate) {
-	if t.Root == nil || len(t.Chain) == 0 {
-		return
+	var root *x509.Certificate
+	rootSHA1 := ""
+	if t.Root != nil && len(t.Chain) > 0 {
+		rootSHA1 = strings.ToLower(t.Root.SHA1)
+		root = certs[rootSHA1]
 	}
-	root := certs[strings.ToLower(t.Root.SHA1)]
-	if root == nil {
-		return
-	}
-	selfSigned := len(t.Chain) == 1
 	changed := false
 	for i := range t.Addresses {
 		a := &t.Addresses[i]
-		if len(a.Chain) == 0 || a.Chain[len(a.Chain)-1] != strings.ToLower(t.Root.SHA1) {
-			continue // another root, whose place in the store the report does not say
+		if len(a.Chain) == 0 {
+			continue
 		}
-		if fs, _, ok := v.findings(t.Role, root, t.Root.InStore, len(a.Chain) == 1, a.Findings); ok {
-			a.Findings, changed = fs, true
+		ar, inStore := root, t.Root != nil && t.Root.InStore
+		if last := a.Chain[len(a.Chain)-1]; last != rootSHA1 {
+			// Another root (the servers behind the name differ), from
+			// other_certs: a self-signed one ends a complete chain, and the
+			// address's findings say whether the store holds it.
+			if ar = certs[last]; ar == nil || !certutil.IsSelfSigned(ar) {
+				continue
+			}
+			inStore = addressInStore(a.Findings, len(a.Chain) == 1)
+		}
+		if ar == nil {
+			continue
+		}
+		if fs, trusted, ok := v.findings(t.Role, ar, inStore, len(a.Chain) == 1, a.Findings); ok {
+			if !changed {
+				t.Addresses = slices.Clone(t.Addresses)
+				a = &t.Addresses[i]
+			}
+			a.Findings, a.Trusted, changed = fs, trusted, true
 			a.Verdict = verdictOf(a.Verdict, fs)
 		}
 	}
-	fs, trusted, ok := v.findings(t.Role, root, t.Root.InStore, selfSigned, t.Findings)
-	if ok {
-		t.Findings, t.Trusted = fs, trusted
-		if hasCode(fs, finding.CodeLyncRootAssumed) {
-			// A lync root is an anchor: a scan with the lync targets takes
-			// it from there, not from AIA or --issuers.
-			last := &t.Chain[len(t.Chain)-1]
-			if last.Source == SourceAIA || last.Source == SourceIssuers {
-				last.Source, t.Root.Source = SourceStore, SourceStore
+	ok := false
+	if root != nil {
+		var fs []finding.Finding
+		var trusted bool
+		fs, trusted, ok = v.findings(t.Role, root, t.Root.InStore, len(t.Chain) == 1, t.Findings)
+		if ok {
+			t.Findings, t.Trusted = fs, trusted
+			if hasCode(fs, finding.CodeLyncRootAssumed) {
+				// A lync root is an anchor: a scan with the lync targets
+				// takes it from there, not from AIA or --issuers.
+				last := len(t.Chain) - 1
+				if src := t.Chain[last].Source; src == SourceAIA || src == SourceIssuers {
+					t.Chain = slices.Clone(t.Chain)
+					t.Chain[last].Source = SourceStore
+					r := *t.Root
+					r.Source = SourceStore
+					t.Root = &r
+				}
 			}
 		}
 	}
 	if changed && len(t.Addresses) > 1 {
+		if !ok {
+			t.Findings = slices.Clone(t.Findings)
+		}
 		v.inconsistent(t, certs)
 	}
 	if ok || changed {
@@ -346,6 +309,20 @@ func (v *lyncView) target(t *Target, certs map[string]*x509.Certificate) {
 			t.Verdict = chain.VerdictUnreachable
 		}
 	}
+}
+
+// addressInStore tells from the findings of an address whose chain is
+// complete whether the client store holds its root, as chain.Judge.Apply
+// decided it: a self-signed leaf is in the store when self-signed is only
+// information; any other root is, unless it was found untrusted-root or
+// lync-root-assumed.
+func addressInStore(fs []finding.Finding, selfSigned bool) bool {
+	if selfSigned {
+		return slices.ContainsFunc(fs, func(f finding.Finding) bool {
+			return f.Code == finding.CodeSelfSigned && f.Severity == finding.SevInfo
+		})
+	}
+	return !hasCode(fs, finding.CodeUntrustedRoot) && !hasCode(fs, finding.CodeLyncRootAssumed)
 }
 
 // findings redoes lync-root-assumed and different-ca in fs, the findings
@@ -434,46 +411,4 @@ func verdictOf(was chain.Verdict, fs []finding.Finding) chain.Verdict {
 
 func rank(v chain.Verdict) int {
 	return slices.Index([]chain.Verdict{chain.VerdictOK, chain.VerdictWarn, chain.VerdictFail, chain.VerdictUnreachable}, v)
-}
-
-// WriteJSON writes m as scan --format json (lines: jsonl) writes a scan of
-// the same targets: the same bytes.
-func (m *Merged) WriteJSON(w io.Writer, lines bool) error {
-	bw := bufio.NewWriter(w)
-	if lines {
-		for _, t := range m.Targets {
-			b, err := json.Marshal(t)
-			if err != nil {
-				return err
-			}
-			bw.Write(b)
-			bw.WriteByte('\n')
-		}
-		return bw.Flush()
-	}
-	bw.WriteString("{")
-	if m.Store != nil {
-		b, err := json.Marshal(m.Store)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(bw, "\"store\":%s,\n", b)
-	}
-	bw.WriteString("\"targets\":[\n")
-	for i, t := range m.Targets {
-		if i > 0 {
-			bw.WriteString(",\n")
-		}
-		b, err := json.Marshal(t)
-		if err != nil {
-			return err
-		}
-		bw.Write(b)
-	}
-	b, err := json.Marshal(&m.Summary)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(bw, "\n],\n\"summary\":%s}\n", b)
-	return bw.Flush()
 }

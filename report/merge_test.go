@@ -65,7 +65,8 @@ func (m *mergeLab) scan(t *testing.T, targets []target.Target, format report.For
 		Now: m.now, Concurrency: 4, Revocation: revocation.New(f, revocation.Soft, m.now), Selected: selected}
 	var out bytes.Buffer
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
-	w, err := report.NewWriter(&out, report.Options{Format: format, Public: public, Store: report.NewStore(m.store, runtime.GOOS), Index: selected != nil})
+	w, err := report.NewWriter(&out, report.Options{Format: format, Public: public, Store: report.NewStore(m.store, runtime.GOOS),
+		Run: report.NewRun(m.now, "test"), Index: selected != nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,27 +79,28 @@ func (m *mergeLab) scan(t *testing.T, targets []target.Target, format report.For
 	return out.Bytes()
 }
 
-func merge(t *testing.T, reports ...[]byte) *report.Merged {
+func merge(t *testing.T, reports ...[]byte) *report.Document {
 	t.Helper()
-	var saved []*report.Saved
+	var docs []*report.Document
 	for i, b := range reports {
-		s, err := report.ReadSaved(bytes.NewReader(b), "report"+string(rune('A'+i)))
+		d, err := report.ReadDocument(bytes.NewReader(b), "report"+string(rune('A'+i)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		saved = append(saved, s)
+		docs = append(docs, d)
 	}
-	m, err := report.MergeReports(saved)
+	m, err := report.Merge(docs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func write(t *testing.T, m *report.Merged, format report.Format) []byte {
+// write renders a merged report as scan --format json or jsonl would.
+func write(t *testing.T, m *report.Document, format report.Format) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := m.WriteJSON(&b, format == report.FormatJSONL); err != nil {
+	if _, err := report.Render(&b, m, report.Options{Format: format}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -180,52 +182,63 @@ func TestMergeRedoesLync(t *testing.T) {
 }
 
 // TestMergeRefusesOtherStore: reports judged against different client
-// stores do not add up.
+// stores, or at different instants, do not add up.
 func TestMergeRefusesOtherStore(t *testing.T) {
 	m := newMergeLab(t)
 	a := m.scan(t, m.targets[:2], report.FormatJSON, nil)
+	m.now = m.now.Add(time.Hour)
+	later := m.scan(t, m.targets[2:], report.FormatJSON, nil)
+	m.now = m.now.Add(-time.Hour)
 	m.store = &rootstore.Store{}
 	b := m.scan(t, m.targets[2:], report.FormatJSON, nil)
-	var saved []*report.Saved
-	for i, r := range [][]byte{a, b} {
-		s, err := report.ReadSaved(bytes.NewReader(r), []string{"a.json", "b.json"}[i])
-		if err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		b, want string
+	}{
+		{string(b), "cannot merge b.json: it was judged against another client store than a.json"},
+		{string(later), "cannot merge b.json: it was judged at 2026-06-01T13:00:00Z by trustgap test, a.json at 2026-06-01T12:00:00Z by trustgap test: merge reports of one run"},
+	} {
+		var docs []*report.Document
+		for i, r := range []string{string(a), tc.b} {
+			d, err := report.ReadDocument(strings.NewReader(r), []string{"a.json", "b.json"}[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, d)
 		}
-		saved = append(saved, s)
-	}
-	_, err := report.MergeReports(saved)
-	var me *report.MergeError
-	if !errors.As(err, &me) || me.Name != "b.json" || !strings.Contains(err.Error(), "another client store than a.json") {
-		t.Fatalf("got %v, want a MergeError naming b.json", err)
+		_, err := report.Merge(docs)
+		var me *report.MergeError
+		if !errors.As(err, &me) || me.Name != "b.json" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want a MergeError: %s", err, tc.want)
+		}
 	}
 }
 
 // FuzzMergeReports: any two saved reports, however hostile, merge without a
-// panic (or are refused with an error).
+// panic (or are refused with an error), and the merge renders and reads
+// back.
 func FuzzMergeReports(f *testing.F) {
 	root := `{"sha1":"00","der":"MA==","in_store":false}`
 	f.Add(`{"role":"lync","target":"a","host":"a","port":1,"address":"x","chain":[{"sha1":"00","der":"MA=="}],"root":`+root+`,"findings":[{"code":"untrusted-root","severity":"error"}],"index":1}`,
 		`{"store":{"sources":[]},"targets":[{"role":"ews","target":"b","host":"b","address":"","chain":[],"root":`+root+`,"addresses":[{"address":"y","chain":["00"],"findings":[]}],"findings":[{"code":"inconsistent-servers"}]}],"summary":{"interrupted":true,"not_scanned":2,"crls_to_republish":[{"url":"u"}]}}`)
 	f.Add(`{"role":"ews","target":"a","index":-5}`, `{"role":"ews","target":"a","index":99999999999}`)
 	f.Fuzz(func(t *testing.T, a, b string) {
-		var saved []*report.Saved
+		var docs []*report.Document
 		for i, s := range []string{a, b} {
-			r, err := report.ReadSaved(strings.NewReader(s), []string{"a", "b"}[i])
+			d, err := report.ReadDocument(strings.NewReader(s), []string{"a", "b"}[i])
 			if err != nil {
 				return
 			}
-			saved = append(saved, r)
+			docs = append(docs, d)
 		}
-		m, err := report.MergeReports(saved)
+		m, err := report.Merge(docs)
 		if err != nil {
 			return
 		}
 		var out bytes.Buffer
-		if err := m.WriteJSON(&out, false); err != nil {
+		if _, err := report.Render(&out, m, report.Options{Format: report.FormatJSON}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := report.ReadSaved(&out, "merged"); err != nil && len(m.Targets) > 0 {
+		if _, err := report.ReadDocument(&out, "merged"); err != nil && len(m.Targets) > 0 {
 			t.Fatalf("the merged report does not read back: %v", err)
 		}
 	})

@@ -78,6 +78,11 @@ type Target struct {
 	Chain       []Cert `json:"chain"`
 	Root        *Root  `json:"root"`
 	Trusted     bool   `json:"trusted"`
+	// RevocationChecked is set when the revocation of Chain was checked
+	// (scan --revocation soft or hard): each chain certificate's
+	// revocation then says what was found. Omitted when no check ran,
+	// where every certificate says not-checked.
+	RevocationChecked bool `json:"revocation_checked,omitempty"`
 	// Presented is the chain as the server sent it, in its order.
 	Presented []Presented `json:"presented"`
 	// Protocols is which TLS versions the server accepts (scan
@@ -87,6 +92,10 @@ type Target struct {
 	// at most 8); empty when it did not resolve.
 	Addresses []Address         `json:"addresses"`
 	Findings  []finding.Finding `json:"findings"`
+	// OtherCerts are the certificates of the addresses' chains that Chain
+	// does not hold (when the servers behind the name differ), so that
+	// every SHA-1 of an address's chain can be looked up.
+	OtherCerts []Cert `json:"other_certs,omitempty"`
 	// Index is the target's position in the scanned list (from 0), in the
 	// reports of a sharded scan (scan --shard) only: [Merge] puts shards
 	// back in the list's order with it.
@@ -116,7 +125,10 @@ type Address struct {
 	TLSVersion  string        `json:"tls_version"`
 	CipherSuite string        `json:"cipher_suite"`
 	// Chain is the built chain's SHA-1s, leaf first; empty when none.
-	Chain     []string          `json:"chain"`
+	Chain []string `json:"chain"`
+	// Trusted is this address's chain judged on its own (see
+	// [Target.Trusted]).
+	Trusted   bool              `json:"trusted"`
 	Protocols []Protocol        `json:"protocols,omitempty"`
 	Findings  []finding.Finding `json:"findings"`
 }
@@ -185,7 +197,14 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 			c := NewCert(l.Cert, l.Source)
 			c.Revocation = NewRevocation(l.Revocation)
 			tr.Chain = append(tr.Chain, c)
+			if l.Revocation != nil {
+				tr.RevocationChecked = true
+			}
 		}
+	}
+	seen := map[string]bool{}
+	for _, c := range tr.Chain {
+		seen[c.SHA1] = true
 	}
 	used := r.Used()
 	for i, c := range r.Presented {
@@ -193,10 +212,15 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 	}
 	for _, a := range r.Addresses {
 		ra := Address{Address: a.Addr, Verdict: a.Verdict(), TLSVersion: versionName(a.TLSVersion), CipherSuite: suiteName(a.CipherSuite),
-			Chain: []string{}, Protocols: protocolsOf(a.Protocols), Findings: findingsOf(a.Findings)}
+			Chain: []string{}, Trusted: a.Trusted, Protocols: protocolsOf(a.Protocols), Findings: findingsOf(a.Findings)}
 		if a.Path != nil {
 			for _, l := range a.Path.Links {
-				ra.Chain = append(ra.Chain, certutil.SHA1Hex(l.Cert))
+				sha1 := certutil.SHA1Hex(l.Cert)
+				ra.Chain = append(ra.Chain, sha1)
+				if !seen[sha1] {
+					seen[sha1] = true
+					tr.OtherCerts = append(tr.OtherCerts, NewCert(l.Cert, l.Source))
+				}
 			}
 		}
 		tr.Addresses = append(tr.Addresses, ra)
@@ -256,14 +280,27 @@ type RootCount struct {
 	Targets int  `json:"targets"`
 }
 
-// Add counts r.
+// Add counts r, as [Summary.AddTarget] counts its report shape, and
+// records the CRLs to republish met on its path.
 func (s *Summary) Add(r *chain.Result) {
+	tr := FromResult(r, nil)
+	s.AddTarget(&tr)
+	s.addStale(r)
+}
+
+// AddTarget counts tr. Every total comes from the report model, so a saved
+// report totals as the scan that wrote it did. The CRLs to republish are
+// not in the model's targets: a live scan records them from its results
+// ([Summary.Add]), a saved report carries them in its summary ([Render]).
+func (s *Summary) AddTarget(tr *Target) {
 	if s.Codes == nil {
 		s.Codes = map[string]int{}
+	}
+	if s.roots == nil {
 		s.roots = map[string]*RootCount{}
 	}
 	s.Targets++
-	switch r.Verdict() {
+	switch tr.Verdict {
 	case chain.VerdictOK:
 		s.Verdicts.OK++
 	case chain.VerdictWarn:
@@ -274,17 +311,17 @@ func (s *Summary) Add(r *chain.Result) {
 		s.Verdicts.Unreachable++
 	}
 	switch {
-	case r.Err != nil:
+	case !tr.Reached():
 		s.Unreachable++
-	case r.Trusted:
+	case tr.Trusted:
 		s.Trusted++
 	default:
 		s.Untrusted++
 	}
-	if r.Failed() {
+	if finding.HasError(tr.Findings) {
 		s.Failed++
 	}
-	for _, f := range r.Findings {
+	for _, f := range tr.Findings {
 		s.Codes[f.Code]++
 		switch f.Severity {
 		case finding.SevError:
@@ -295,16 +332,33 @@ func (s *Summary) Add(r *chain.Result) {
 			s.Info++
 		}
 	}
-	s.addStale(r)
-	if root := r.Root(); root != nil {
-		k := certutil.Thumbprint(root.Cert)
+	if root := tr.Root; root != nil {
+		k := strings.ToLower(root.SHA1)
 		rc := s.roots[k]
 		if rc == nil {
-			rc = &RootCount{Subject: certutil.Subject(root.Cert), SHA1: strings.ToLower(k), InStore: r.InStore, Trusted: r.InStore || r.LyncRoot}
+			rc = &RootCount{Subject: root.Subject, SHA1: k, InStore: root.InStore, Trusted: root.InStore || tr.LyncRoot()}
 			s.roots[k] = rc
 		}
 		rc.Targets++
 	}
+}
+
+// Reached reports whether a server of the target answered: a TLS
+// handshake completed, or a chain was built. A target no address of which
+// answered has neither (its findings say why).
+func (t *Target) Reached() bool { return t.TLSVersion != "" || len(t.Chain) > 0 }
+
+// LyncRoot reports whether the target's root counts as trusted only
+// because it is a lync target's root (the lync-root-assumed finding).
+func (t *Target) LyncRoot() bool { return hasCode(t.Findings, finding.CodeLyncRootAssumed) }
+
+func hasCode(fs []finding.Finding, code string) bool {
+	for _, f := range fs {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Summary) finish() {

@@ -9,7 +9,7 @@ import (
 	"regexp"
 )
 
-var documentStart = regexp.MustCompile(`^\s*\{\s*"(store|targets|summary|discovery)"\s*:`)
+var documentStart = regexp.MustCompile(`^\s*\{\s*"(run|store|targets|summary|discovery)"\s*:`)
 
 // Read limits: a report is read as a stream, so its size only bounds the
 // time spent; one value (a target, the summary) is held whole, so it is
@@ -60,15 +60,9 @@ func Read(r io.Reader, name string, fn func(*Target) error) error {
 	return read(r, name, fn, nil)
 }
 
-// savedMeta is what a JSON document holds besides its targets.
-type savedMeta struct {
-	store   *Store
-	summary *Summary
-}
-
-// read is [Read], also keeping the document's store and summary in meta
-// when it is not nil.
-func read(r io.Reader, name string, fn func(*Target) error, meta *savedMeta) error {
+// read is Read, also keeping the run, store and summary of a document in
+// doc when doc is not nil.
+func read(r io.Reader, name string, fn func(*Target) error, doc *Document) error {
 	lr := &limitedReader{r: r, total: MaxReportSize, val: MaxValueSize}
 	br := bufio.NewReaderSize(lr, 64<<10)
 	head, _ := br.Peek(256)
@@ -147,16 +141,21 @@ func read(r io.Reader, name string, fn func(*Target) error, meta *savedMeta) err
 				if err := object(false); err != nil {
 					return err
 				}
-			case meta != nil && key == "store":
+			case doc != nil && (key == "run" || key == "store" || key == "summary"):
+				var err error
 				mark()
-				if err := dec.Decode(&meta.store); err != nil {
-					return fmt.Errorf("%s: store: %v", name, err)
+				switch key {
+				case "run":
+					err = dec.Decode(&doc.Run)
+				case "store":
+					err = dec.Decode(&doc.Store)
+				default:
+					err = dec.Decode(&doc.Summary)
 				}
-			case meta != nil && key == "summary":
-				mark()
-				if err := dec.Decode(&meta.summary); err != nil {
-					return fmt.Errorf("%s: summary: %v", name, err)
+				if err != nil {
+					return fmt.Errorf("%s: %q: %v", name, key, err)
 				}
+				doc.Store.restore()
 			default:
 				var skip json.RawMessage
 				mark()

@@ -84,48 +84,89 @@ func (s *Summary) finishStale() {
 	sort.Slice(s.Republish, func(i, j int) bool { return s.Republish[i].URL < s.Republish[j].URL })
 }
 
-// revocationLine is the compact text line of a path's revocation, leaf
-// first like the chain line; "" when no check ran.
-func revocationLine(p *chain.Path) string {
-	ran := false
-	var parts []string
-	for _, l := range p.Links {
-		r := l.Revocation
-		if r == nil {
-			parts = append(parts, "not checked")
-			continue
+// carry takes over what a saved report's summary holds that its targets
+// do not: whether the run was interrupted and how many targets it left
+// out, and the CRLs to republish (by URL, with those already recorded).
+func (s *Summary) carry(from *Summary) {
+	if from == nil {
+		return
+	}
+	if from.Interrupted {
+		s.Interrupted = true
+		s.NotScanned += from.NotScanned
+	}
+	for _, c := range from.Republish {
+		if s.stale == nil {
+			s.stale = map[string]StaleCRL{}
 		}
-		ran = true
-		switch r.Status {
-		case chain.RevocationGood, chain.RevocationRevoked:
-			parts = append(parts, fmt.Sprintf("%s (%s)", r.Status, r.Source))
-		case chain.RevocationNotChecked:
-			parts = append(parts, "not checked")
-		default:
-			parts = append(parts, string(r.Status))
+		s.stale[c.URL] = c
+	}
+}
+
+// revocationLine is the compact text line of a target's revocation, leaf
+// first like the chain line; "" when no check ran.
+func revocationLine(tr *Target) string {
+	if !tr.RevocationChecked {
+		return ""
+	}
+	rs := make([]*Revocation, len(tr.Chain))
+	for i := range tr.Chain {
+		rs[i] = tr.Chain[i].Revocation
+	}
+	return revocationParts(rs)
+}
+
+// addressRevocation is revocationLine for the chain of one address (SHA-1s,
+// leaf first): each certificate's status as the target's chain has it; one
+// the target's chain does not hold was not checked.
+func addressRevocation(tr *Target, chainSHA1s []string) string {
+	if !tr.RevocationChecked || len(chainSHA1s) == 0 {
+		return ""
+	}
+	rs := make([]*Revocation, len(chainSHA1s))
+	for i, h := range chainSHA1s {
+		for j := range tr.Chain {
+			if tr.Chain[j].SHA1 == h {
+				rs[i] = tr.Chain[j].Revocation
+				break
+			}
 		}
 	}
-	if !ran {
-		return ""
+	return revocationParts(rs)
+}
+
+// revocationParts joins the statuses of a chain: "good (crl)", "revoked
+// (ocsp)", "unknown" or "not checked" (also for nil).
+func revocationParts(rs []*Revocation) string {
+	var parts []string
+	for _, r := range rs {
+		switch {
+		case r == nil || r.Status == string(chain.RevocationNotChecked):
+			parts = append(parts, "not checked")
+		case r.Status == string(chain.RevocationGood) || r.Status == string(chain.RevocationRevoked):
+			parts = append(parts, fmt.Sprintf("%s (%s)", safe(r.Status), safe(r.Source)))
+		default:
+			parts = append(parts, safe(r.Status))
+		}
 	}
 	return strings.Join(parts, " <- ")
 }
 
 // revocationDetail is the -v line of one certificate's revocation.
-func revocationDetail(r *chain.Revocation) string {
-	if r == nil || r.Status == chain.RevocationNotChecked {
+func revocationDetail(r *Revocation) string {
+	if r == nil || r.Status == string(chain.RevocationNotChecked) {
 		return "not checked"
 	}
-	s := string(r.Status)
+	s := safe(r.Status)
 	if r.Source != "" {
-		s += fmt.Sprintf(", from the %s %s", r.Source, strconv.QuoteToASCII(r.URL))
+		s += fmt.Sprintf(", from the %s %s", safe(r.Source), strconv.QuoteToASCII(r.URL))
 	}
-	if r.Status == chain.RevocationRevoked {
-		s += fmt.Sprintf(", revoked on %s (%s)", rfc3339(r.RevokedAt), r.Reason)
+	if r.Status == string(chain.RevocationRevoked) {
+		s += fmt.Sprintf(", revoked on %s (%s)", safe(r.RevokedAt), safe(r.Reason))
 	}
-	s += ", checked at " + rfc3339(r.CheckedAt)
-	if !r.NextUpdate.IsZero() {
-		s += ", next update " + rfc3339(r.NextUpdate)
+	s += ", checked at " + safe(r.CheckedAt)
+	if r.NextUpdate != "" {
+		s += ", next update " + safe(r.NextUpdate)
 	}
 	return s
 }

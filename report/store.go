@@ -27,6 +27,19 @@ type Store struct {
 	notWindows bool
 }
 
+// restore sets what a store read back from JSON does not carry: whether
+// "system" was another system's store (its warning says so).
+func (s *Store) restore() {
+	if s == nil {
+		return
+	}
+	for _, w := range s.Warnings {
+		if strings.HasPrefix(w, "--roots system is this ") && strings.Contains(w, " machine's store, not a Windows client's") {
+			s.notWindows = true
+		}
+	}
+}
+
 // maxStoreWarnings bounds the warnings a report repeats.
 const maxStoreWarnings = 20
 

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/smallstep/certinfo"
 	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/certutil"
@@ -33,6 +33,8 @@ const (
 	FormatText  Format = "text"
 	FormatJSON  Format = "json"
 	FormatJSONL Format = "jsonl"
+	FormatHTML  Format = "html" // one self-contained page (see html.go)
+	FormatCSV   Format = "csv"  // one row per target, or per address (see csv.go)
 )
 
 // Options shape a report.
@@ -46,9 +48,24 @@ type Options struct {
 	// Store is the client store the verdicts rest on: a header line in
 	// text, the "store" object in a JSON document. Nil: neither.
 	Store *Store
+	// Run is when and by which trustgap the report is made: the "run"
+	// object of a JSON document, the page's footer in HTML. Nil: neither.
+	Run *Run
+	// Bundle is the remediation bundle written with the report, which
+	// the HTML page lists. Nil: none was asked for; empty (no Dir): none
+	// was needed. The HTML writer reads it when it is closed, so it may
+	// be filled in until then.
+	Bundle *Bundle
+	// Sources names the saved reports an HTML page was rendered from
+	// (report --from); empty for a scan.
+	Sources []string
+	// CSVBOM starts CSV with a UTF-8 byte order mark, so that Excel reads
+	// it as UTF-8 (--csv-bom).
+	CSVBOM bool
 	// Index writes each target's position in the scanned list ("index")
-	// into JSON and jsonl: a shard's report (scan --shard), so that
-	// reports merged from shards keep the list's order.
+	// into JSON and jsonl (other formats ignore it): a shard's report
+	// (scan --shard), so that reports merged from shards keep the list's
+	// order.
 	Index bool
 }
 
@@ -57,11 +74,15 @@ func NewWriter(w io.Writer, opts Options) (Writer, error) {
 	bw := bufio.NewWriter(w)
 	switch opts.Format {
 	case FormatJSON, FormatJSONL:
-		return &jsonWriter{w: bw, lines: opts.Format == FormatJSONL, public: opts.Public, store: opts.Store, index: opts.Index}, nil
+		return &jsonWriter{w: bw, lines: opts.Format == FormatJSONL, public: opts.Public, store: opts.Store, run: opts.Run, index: opts.Index}, nil
 	case FormatText, "":
 		return &textWriter{w: bw, opts: opts, infos: map[string]*infoGroup{}}, nil
+	case FormatHTML:
+		return &htmlWriter{w: bw, opts: opts}, nil
+	case FormatCSV:
+		return newCSVWriter(bw, opts), nil
 	}
-	return nil, fmt.Errorf("report: unknown format %q (want text, json or jsonl)", opts.Format)
+	return nil, fmt.Errorf("report: unknown format %q (want text, json, jsonl, html or csv)", opts.Format)
 }
 
 type jsonWriter struct {
@@ -69,6 +90,7 @@ type jsonWriter struct {
 	lines   bool
 	public  func(*x509.Certificate) *bool
 	store   *Store
+	run     *Run
 	index   bool
 	n       int
 	summary Summary
@@ -79,6 +101,13 @@ func (j *jsonWriter) Summary() *Summary { return &j.summary }
 // start writes the document's opening: the store, then the targets array.
 func (j *jsonWriter) start() error {
 	j.w.WriteString("{")
+	if j.run != nil {
+		b, err := json.Marshal(j.run)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(j.w, "\"run\":%s,\n", b)
+	}
 	if j.store != nil {
 		b, err := json.Marshal(j.store)
 		if err != nil {
@@ -91,11 +120,17 @@ func (j *jsonWriter) start() error {
 }
 
 func (j *jsonWriter) Write(r *chain.Result) error {
-	j.summary.Add(r)
 	tr := FromResult(r, j.public)
 	if j.index {
-		tr.Index = &r.Index
+		i := r.Index
+		tr.Index = &i
 	}
+	j.summary.addStale(r)
+	return j.put(&tr, nil)
+}
+
+func (j *jsonWriter) put(tr *Target, _ map[string]string) error {
+	j.summary.AddTarget(tr)
 	b, err := json.Marshal(tr)
 	if err != nil {
 		return err
@@ -199,82 +234,110 @@ func verdictColour(v chain.Verdict) string {
 func safe(s string) string { return certutil.SafeText(s) }
 
 func (t *textWriter) Write(r *chain.Result) error {
+	tr := FromResult(r, t.opts.Public)
+	t.summary.addStale(r)
+	return t.put(&tr, liveNames(r))
+}
+
+// liveNames are the short names (certutil.Name) of the certificates of a
+// result, by SHA-1, so text from a scan needs no parsing again.
+func liveNames(r *chain.Result) map[string]string {
+	names := map[string]string{}
+	if r.Path != nil {
+		for _, l := range r.Path.Links {
+			names[certutil.SHA1Hex(l.Cert)] = certutil.Name(l.Cert)
+		}
+	}
+	for _, c := range r.Presented {
+		names[certutil.SHA1Hex(c)] = certutil.Name(c)
+	}
+	return names
+}
+
+// put writes one target. names holds the short names of its certificates
+// by SHA-1 when they are known (a live scan); others are worked out from
+// the report ([shortName]).
+func (t *textWriter) put(tr *Target, names map[string]string) error {
 	t.header()
-	t.summary.Add(r)
+	t.summary.AddTarget(tr)
+	n := certNamer{known: names, tr: tr}
 	w := t.w
-	v := r.Verdict()
-	fmt.Fprintf(w, "%s  %s %s", t.paint(verdictColour(v), fmt.Sprintf("%-11s", strings.ToUpper(string(v)))), t.paint(ansiBold, string(r.Target.Role)), safe(r.Target.Raw))
-	if r.Addr != "" {
-		fmt.Fprintf(w, " (%s)", r.Addr)
+	v := tr.Verdict
+	fmt.Fprintf(w, "%s  %s %s", t.paint(verdictColour(v), fmt.Sprintf("%-11s", strings.ToUpper(safe(string(v))))), t.paint(ansiBold, safe(string(tr.Role))), safe(tr.Target))
+	if tr.Address != "" {
+		fmt.Fprintf(w, " (%s)", safe(tr.Address))
 	}
 	w.WriteByte('\n')
-	if len(r.Addresses) > 1 {
+	if len(tr.Addresses) > 1 {
 		var parts []string
-		for _, a := range r.Addresses {
-			parts = append(parts, a.Addr+" "+strings.ToUpper(string(a.Verdict())))
+		for _, a := range tr.Addresses {
+			parts = append(parts, safe(a.Address)+" "+strings.ToUpper(safe(string(a.Verdict))))
 		}
 		fmt.Fprintf(w, "    servers: %s\n", strings.Join(parts, ", "))
 	}
-	if r.Path != nil {
+	if len(tr.Chain) > 0 {
 		var names []string
-		for i, l := range r.Path.Links {
-			n := certutil.Name(l.Cert)
+		for i := range tr.Chain {
+			c := &tr.Chain[i]
+			n := n.cert(c)
 			switch {
-			case l.Source != chain.FromServer:
-				n += " [" + string(l.Source) + "]"
-			case i > 0 && i == len(r.Path.Links)-1 && r.Path.Complete:
+			case c.Source != SourceServer:
+				n += " [" + safe(string(c.Source)) + "]"
+			case i > 0 && i == len(tr.Chain)-1 && tr.Root != nil:
 				n += " [sent]" // a root the server sent
 			}
 			names = append(names, n)
 		}
 		fmt.Fprintf(w, "    chain:   %s\n", strings.Join(names, " <- "))
-		if root := r.Root(); root != nil {
+		if root := tr.Root; root != nil {
 			where := "not in client store"
 			switch {
-			case r.InStore:
+			case root.InStore:
 				where = "in client store"
-			case r.LyncRoot:
+			case tr.LyncRoot():
 				where = "a lync target's root"
 			}
 			pub := ""
-			if t.opts.Public != nil {
-				if p := t.opts.Public(root.Cert); p != nil && *p {
-					pub = ", public"
-				} else if p != nil {
-					pub = ", private"
-				}
+			if p := root.Public; p != nil && *p {
+				pub = ", public"
+			} else if p != nil {
+				pub = ", private"
 			}
-			fmt.Fprintf(w, "    root:    %s (SHA-1 %s, %s%s)\n", certutil.Name(root.Cert), certutil.Thumbprint(root.Cert), where, pub)
+			fmt.Fprintf(w, "    root:    %s (SHA-1 %s, %s%s)\n", n.cert(&root.Cert), thumb(root.SHA1), where, pub)
 		} else {
 			w.WriteString("    root:    none (chain incomplete)\n")
 		}
 		trusted := "no"
-		if r.Trusted {
+		if tr.Trusted {
 			trusted = "yes"
 		}
 		fmt.Fprintf(w, "    trusted: %s\n", trusted)
-		if line := revocationLine(r.Path); line != "" {
+		if line := revocationLine(tr); line != "" {
 			fmt.Fprintf(w, "    revocation: %s\n", line)
 		}
-	} else if r.Err == nil {
+	} else if tr.Reached() {
 		w.WriteString("    chain:   none (the server's certificate does not parse)\n")
 	}
-	if line := protocolLine(r.Protocols); line != "" {
+	if line := protocolLine(tr.Protocols); line != "" {
 		fmt.Fprintf(w, "    protocols: %s\n", line)
 	}
-	for _, f := range r.Findings {
+	for _, f := range tr.Findings {
 		if f.Severity == finding.SevInfo {
-			t.addInfo(f, string(r.Target.Role)+" "+r.Target.Raw)
+			t.addInfo(f, string(tr.Role)+" "+tr.Target)
 			continue
 		}
 		t.writeFinding(f, "    ")
 	}
 	if t.opts.Verbose {
-		t.verbose(r)
+		t.verbose(tr, n)
 	}
 	w.WriteByte('\n')
 	return w.Flush()
 }
+
+// thumb is a SHA-1 as people read it: upper-case hex (and escaped, since a
+// saved report may hold anything).
+func thumb(sha1 string) string { return safe(strings.ToUpper(sha1)) }
 
 func (t *textWriter) writeFinding(f finding.Finding, indent string) {
 	sc := ansiRed
@@ -284,11 +347,11 @@ func (t *textWriter) writeFinding(f finding.Finding, indent string) {
 	case finding.SevInfo:
 		sc = ""
 	}
-	sev := fmt.Sprintf("%-7s", f.Severity)
+	sev := fmt.Sprintf("%-7s", safe(string(f.Severity)))
 	if sc != "" {
 		sev = t.paint(sc, sev)
 	}
-	fmt.Fprintf(t.w, "%s%s %s: %s\n", indent, sev, f.Code, safe(f.Message))
+	fmt.Fprintf(t.w, "%s%s %s: %s\n", indent, sev, safe(f.Code), safe(f.Message))
 	fmt.Fprintf(t.w, "%s        fix: %s\n", indent, safe(f.Fix))
 }
 
@@ -307,14 +370,14 @@ func (t *textWriter) addInfo(f finding.Finding, target string) {
 }
 
 // protocolLine says which probed TLS versions a server accepts.
-func protocolLine(ps []chain.Protocol) string {
+func protocolLine(ps []Protocol) string {
 	var yes, no, unknown []string
 	for _, p := range ps {
-		n := tls.VersionName(p.Version)
+		n := safe(p.Version)
 		switch {
-		case p.Err != nil:
+		case p.Accepted == nil:
 			unknown = append(unknown, n)
-		case p.Accepted:
+		case *p.Accepted:
 			yes = append(yes, n)
 		default:
 			no = append(no, n)
@@ -335,47 +398,68 @@ func protocolLine(ps []chain.Protocol) string {
 
 // verbose writes what -v adds: each address and its handshake, the chain
 // as presented, and every certificate's details.
-func (t *textWriter) verbose(r *chain.Result) {
+func (t *textWriter) verbose(tr *Target, n certNamer) {
 	w := t.w
-	addrs := r.Addresses
-	if len(addrs) == 0 && r.Addr != "" {
-		addrs = []*chain.Result{r}
+	addrs := tr.Addresses
+	if len(addrs) == 0 && tr.Address != "" {
+		addrs = []Address{{Address: tr.Address, Verdict: tr.Verdict, TLSVersion: tr.TLSVersion, CipherSuite: tr.CipherSuite,
+			Chain: []string{}, Protocols: tr.Protocols, Findings: tr.Findings}}
+		for _, c := range tr.Chain {
+			addrs[0].Chain = append(addrs[0].Chain, c.SHA1)
+		}
 	}
 	for _, a := range addrs {
-		line := strings.ToUpper(string(a.Verdict()))
-		if a.TLSVersion != 0 {
-			line += ", " + versionName(a.TLSVersion) + ", " + suiteName(a.CipherSuite)
+		line := strings.ToUpper(safe(string(a.Verdict)))
+		if a.TLSVersion != "" {
+			line += ", " + safe(a.TLSVersion) + ", " + safe(a.CipherSuite)
 		}
-		if a.Err != nil {
-			line += ", " + safe(finding.Text(a.Err))
+		if msg, failed := a.FetchError(); failed {
+			line += ", " + safe(msg)
 		}
-		if len(r.Addresses) > 1 && len(a.Protocols) > 0 {
+		if len(tr.Addresses) > 1 && len(a.Protocols) > 0 {
 			line += "; " + protocolLine(a.Protocols)
 		}
-		fmt.Fprintf(w, "    address %s: %s\n", a.Addr, line)
+		fmt.Fprintf(w, "    address %s: %s\n", safe(a.Address), line)
 	}
-	if len(r.Presented) > 0 {
+	if len(tr.Presented) > 0 {
 		w.WriteString("    presented (as the server sent it):\n")
-		used := r.Used()
-		for i, c := range r.Presented {
+		for i, p := range tr.Presented {
 			note := ""
-			if !used[i] {
+			if !p.Used {
 				note = " (not used by the chain)"
 			}
-			fmt.Fprintf(w, "      %d %s (SHA-1 %s)%s\n", i, certutil.Name(c), certutil.Thumbprint(c), note)
+			fmt.Fprintf(w, "      %d %s (SHA-1 %s)%s\n", i, n.presented(&p), thumb(p.SHA1), note)
 		}
 	}
-	if r.Path == nil {
-		return
-	}
-	for i, l := range r.Path.Links {
-		fmt.Fprintf(w, "    --- certificate %d (%s) ---\n", i, l.Source)
-		if l.Revocation != nil {
-			fmt.Fprintf(w, "        %-18s %s\n", "revocation:", revocationDetail(l.Revocation))
+	for i := range tr.Chain {
+		c := &tr.Chain[i]
+		fmt.Fprintf(w, "    --- certificate %d (%s) ---\n", i, safe(string(c.Source)))
+		if tr.RevocationChecked {
+			fmt.Fprintf(w, "        %-18s %s\n", "revocation:", revocationDetail(c.Revocation))
 		}
-		for _, kv := range certLines(l.Cert) {
+		for _, kv := range certLines(c) {
 			fmt.Fprintf(w, "        %-18s %s\n", kv[0]+":", kv[1])
 		}
+		writeFullText(w, c)
+	}
+}
+
+// writeFullText writes c in full, as OpenSSL's "x509 -text" lays it out
+// (github.com/smallstep/certinfo), every line escaped: the certificate's
+// names and extensions are its issuer's choice.
+func writeFullText(w *bufio.Writer, c *Cert) {
+	x, err := x509.ParseCertificate(c.DER)
+	if err != nil {
+		fmt.Fprintf(w, "        (full text unavailable: %s)\n", safe(err.Error()))
+		return
+	}
+	txt, err := certinfo.CertificateText(x)
+	if err != nil {
+		fmt.Fprintf(w, "        (full text unavailable: %s)\n", safe(err.Error()))
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(txt, "\n"), "\n") {
+		fmt.Fprintf(w, "        | %s\n", safe(line))
 	}
 }
 
@@ -400,8 +484,8 @@ func list(items []string) string {
 
 // certLines are a certificate's details for verbose text, every value
 // escaped.
-func certLines(c *x509.Certificate) [][2]string {
-	id, d := certutil.IdentityOf(c), certutil.DetailsOf(c)
+func certLines(c *Cert) [][2]string {
+	id, d := c.Identity, c.Details
 	var names []string
 	for _, n := range d.DNSNames {
 		names = append(names, "DNS:"+n)
@@ -419,19 +503,19 @@ func certLines(c *x509.Certificate) [][2]string {
 			}
 		}
 	}
-	key := d.KeyType
+	key := safe(d.KeyType)
 	if d.KeyBits > 0 {
 		key += fmt.Sprintf(" %d", d.KeyBits)
 	}
 	return [][2]string{
-		{"subject", id.Subject},
-		{"issuer", id.Issuer},
-		{"serial", d.Serial},
-		{"valid", id.NotBefore + " to " + id.NotAfter},
-		{"SHA-1", certutil.Thumbprint(c)},
-		{"SHA-256", strings.ToUpper(id.SHA256)},
+		{"subject", safe(id.Subject)},
+		{"issuer", safe(id.Issuer)},
+		{"serial", safe(d.Serial)},
+		{"valid", safe(id.NotBefore + " to " + id.NotAfter)},
+		{"SHA-1", thumb(id.SHA1)},
+		{"SHA-256", safe(strings.ToUpper(id.SHA256))},
 		{"key", key},
-		{"signature", d.SignatureAlgorithm},
+		{"signature", safe(d.SignatureAlgorithm)},
 		{"names", list(names)},
 		{"key usage", list(d.KeyUsage)},
 		{"ext key usage", list(d.ExtKeyUsage)},
@@ -460,7 +544,7 @@ func (t *textWriter) Close() error {
 		sort.Strings(codes)
 		var parts []string
 		for _, c := range codes {
-			parts = append(parts, fmt.Sprintf("%s %d", c, s.Codes[c]))
+			parts = append(parts, fmt.Sprintf("%s %d", safe(c), s.Codes[c]))
 		}
 		fmt.Fprintf(t.w, "findings: %s\n", strings.Join(parts, ", "))
 	}
@@ -469,7 +553,7 @@ func (t *textWriter) Close() error {
 		if c.Expired {
 			state = "expired"
 		}
-		fmt.Fprintf(t.w, "republish: the CRL %s of %s (%s %s)\n", strconv.QuoteToASCII(c.URL), strconv.QuoteToASCII(c.Issuer), state, c.NextUpdate)
+		fmt.Fprintf(t.w, "republish: the CRL %s of %s (%s %s)\n", strconv.QuoteToASCII(c.URL), strconv.QuoteToASCII(c.Issuer), state, safe(c.NextUpdate))
 	}
 	// Info findings change no verdict: each is said once, with the targets
 	// it concerns.

@@ -116,3 +116,17 @@ func mustTarget(t *testing.T, line string) target.Target {
 	}
 	return tg
 }
+
+// TestDNSServerUnreachable: when the DNS server itself cannot be asked (no
+// one listens on its port), the fix is about that server, not "create the
+// record": nothing said the name is missing.
+func TestDNSServerUnreachable(t *testing.T) {
+	e := newEnv(t)
+	e.dns = lab.ClosedPort()
+	e.tmo = 2 * time.Second
+	r := e.scan("mail.contoso.test")[0]
+	wantCodes(t, r, "dns-failure/error")
+	if f := r.Findings[0]; !strings.HasPrefix(f.Fix, "the DNS server could not be asked about mail.contoso.test") {
+		t.Errorf("fix %q, want one about the DNS server", f.Fix)
+	}
+}

@@ -4,6 +4,8 @@ package bundle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	cmdreport "github.com/trustgap/trustgap/cmd/report"
 	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/remediate"
 	"github.com/trustgap/trustgap/report"
@@ -23,7 +26,7 @@ type BundleOptions struct {
 	Version string
 
 	// From are the saved reports (--from, repeatable): several are merged
-	// (report.MergeReports) into one.
+	// (report.Merge) into one.
 	From []string
 	Out  Flags
 }
@@ -86,7 +89,7 @@ func bundleRun(o *BundleOptions) error {
 			return err
 		}
 	} else {
-		m, err := ReadMerged(o.IO, o.From)
+		m, err := cmdreport.ReadReports(o.IO, o.From)
 		if err != nil {
 			return err
 		}
@@ -111,31 +114,6 @@ func withReport(io *cmdutil.IOStreams, from string, read func(io.Reader, string)
 	}
 	defer f.Close()
 	return read(f, from)
-}
-
-// ReadMerged reads the saved reports named by --from values and merges
-// them into one (report.MergeReports). Standard input ("-") may be given
-// once.
-func ReadMerged(ios *cmdutil.IOStreams, from []string) (*report.Merged, error) {
-	var saved []*report.Saved
-	stdin := false
-	for _, name := range from {
-		if name == "-" {
-			if stdin {
-				return nil, cmdutil.FlagErrorf("--from - (standard input) given twice")
-			}
-			stdin = true
-		}
-		err := withReport(ios, name, func(in io.Reader, n string) error {
-			s, err := report.ReadSaved(in, n)
-			saved = append(saved, s)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return report.MergeReports(saved)
 }
 
 // Check fails early, before any scanning, when the bundle folder exists
@@ -164,21 +142,53 @@ func writeError(dir string, err error) error {
 // Write renders plan and writes it to the folder, or says that there is
 // nothing to deploy.
 func (b *Flags) Write(io *cmdutil.IOStreams, plan *remediate.Plan, meta remediate.Meta) error {
+	_, err := b.WriteInfo(io, plan, meta)
+	return err
+}
+
+// WriteInfo is Write, also returning what the bundle holds for a report to
+// show; nil when there was nothing to deploy.
+func (b *Flags) WriteInfo(io *cmdutil.IOStreams, plan *remediate.Plan, meta remediate.Meta) (*report.Bundle, error) {
 	for _, it := range plan.LeftOut {
 		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", certutil.Subject(it.Cert), it.Thumbprint())
 	}
 	if plan.Empty() {
 		io.Infof("nothing to deploy: no untrusted root or missing intermediate; no bundle written")
-		return nil
+		return nil, nil
 	}
 	files, err := remediate.Render(plan, meta)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := remediate.Write(b.Dir, files, b.Force); err != nil {
-		return writeError(b.Dir, err)
+		return nil, writeError(b.Dir, err)
 	}
 	io.Infof("bundle written to %s: %d root(s), %d intermediate(s), %d files; read %s/INSTRUCTIONS.md",
 		b.Dir, len(plan.ByStore(remediate.StoreRoot)), len(plan.ByStore(remediate.StoreCA)), len(files), b.Dir)
-	return nil
+	return Info(b.Dir, plan, files), nil
+}
+
+// Info describes a bundle written to dir, for the HTML report.
+func Info(dir string, plan *remediate.Plan, files []remediate.File) *report.Bundle {
+	info := &report.Bundle{Dir: dir}
+	for _, f := range files {
+		sum := sha256.Sum256(f.Data)
+		info.Files = append(info.Files, report.BundleFile{Name: f.Name, Size: len(f.Data), SHA256: hex.EncodeToString(sum[:])})
+	}
+	cert := func(it *remediate.Item) report.BundleCert {
+		id := certutil.IdentityOf(it.Cert)
+		bc := report.BundleCert{Store: string(it.Store), Subject: id.Subject, SHA1: id.SHA1, NotAfter: id.NotAfter, File: it.File(),
+			LyncAssumedOnly: it.LyncAssumedOnly(), SelfSignedLeaf: it.SelfSignedLeaf}
+		for _, r := range it.Reasons {
+			bc.Targets = append(bc.Targets, string(r.Role)+" "+r.Target)
+		}
+		return bc
+	}
+	for _, it := range plan.Items {
+		info.Certs = append(info.Certs, cert(it))
+	}
+	for _, it := range plan.LeftOut {
+		info.LeftOut = append(info.LeftOut, cert(it))
+	}
+	return info
 }

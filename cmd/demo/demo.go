@@ -4,6 +4,7 @@ package demo
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/trustgap/trustgap/cmd/cmdutil"
 	"github.com/trustgap/trustgap/cmd/scan"
 	"github.com/trustgap/trustgap/internal/lab"
+	"github.com/trustgap/trustgap/report"
 	"github.com/trustgap/trustgap/target"
 )
 
@@ -22,7 +24,13 @@ type DemoOptions struct {
 
 	Format string
 	Bundle string
+	// HTML is where the demo's HTML page goes; empty: none. By default
+	// trustgap-demo-report.html beside the bundle folder.
+	HTML string
 }
+
+// HTMLName is the demo's HTML page's file name.
+const HTMLName = "trustgap-demo-report.html"
 
 // NewCmdDemo returns the demo command.
 func NewCmdDemo(f *cmdutil.Factory, runF func(context.Context, *DemoOptions) error) *cobra.Command {
@@ -37,6 +45,13 @@ lab's server list against the Mozilla root store, as "trustgap scan" would,
 prints the report and stops the lab. Nothing leaves this machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if !c.Flags().Changed("html") {
+				dir := "."
+				if opts.Bundle != "" {
+					dir = filepath.Dir(filepath.Clean(opts.Bundle))
+				}
+				opts.HTML = filepath.Join(dir, HTMLName)
+			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -45,6 +60,7 @@ prints the report and stops the lab. Nothing leaves this machine.`,
 	}
 	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json or jsonl")
 	c.Flags().StringVar(&opts.Bundle, "bundle", "trustgap-demo-bundle", "write the demo's remediation bundle to `DIR`, replacing it (empty: none)")
+	c.Flags().StringVar(&opts.HTML, "html", "", "write the report as an HTML page to `FILE`, replacing it (default "+HTMLName+" beside the bundle folder; empty: none)")
 	return c
 }
 
@@ -76,5 +92,26 @@ func demoRun(ctx context.Context, o *DemoOptions) error {
 	for k, v := range l.Pins {
 		p.Scanner.Dialer.Pins[k] = v
 	}
-	return p.Run(ctx, list.Targets)
+	var page *cmdutil.OutFile
+	if o.HTML != "" {
+		out, w, err := cmdutil.CreateOut(o.HTML, nil)
+		if err != nil {
+			return err
+		}
+		hopts := p.Options
+		hopts.Format, hopts.Color, hopts.Bundle = report.FormatHTML, false, &report.Bundle{}
+		hw, err := report.NewWriter(w, hopts)
+		if err != nil {
+			out.Abort()
+			return err
+		}
+		page = out
+		p.Extra = append(p.Extra, hw)
+		p.Bundles = append(p.Bundles, hopts.Bundle)
+	}
+	err = page.Finish(p.Run(ctx, list.Targets))
+	if page != nil && cmdutil.ExitCode(err) < 2 {
+		o.IO.Infof("report page written to %s: open it in a browser", o.HTML)
+	}
+	return err
 }

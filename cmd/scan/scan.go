@@ -65,6 +65,12 @@ type Flags struct {
 	Quiet bool
 	// Shard is --shard K/N: scan the K-th of N slices of the targets.
 	Shard string
+
+	// Out is the file the report goes to (--out); empty or "-": standard
+	// output. Only scan has the flag.
+	Out string
+	// CSVBOM starts a CSV report with a UTF-8 byte order mark (--csv-bom).
+	CSVBOM bool
 }
 
 // Add registers the flags on c.
@@ -81,7 +87,7 @@ func (o *Flags) Add(c *cobra.Command) {
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
 	fs.StringVar(&o.Revocation, "revocation", "soft", "check CRLs and OCSP: soft (a failure to check is a warning), hard (an error) or off (no revocation traffic)")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
-	fs.StringVar(&o.Format, "format", "text", "output format: text, json or jsonl")
+	fs.StringVar(&o.Format, "format", "text", "output format: text, json, jsonl, html or csv")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text: print every address and its handshake, the chain as presented and every certificate's details")
 	fs.BoolVar(&o.Protocols, "protocols", false, "probe which of TLS 1.0, 1.1, 1.2 and 1.3 every server accepts (one extra handshake per version)")
 	fs.StringVar(&o.Bundle.Dir, "bundle", "", "write the remediation bundle to `DIR` (must not exist or be empty)")
@@ -101,9 +107,9 @@ completes it through AIA, builds it to its root and judges it for a Lync or
 Skype for Business client. A target is host, host:port, [v6]:port or
 https://host[:port]/path, optionally preceded by a role (ews, autodiscover,
 lync, other), in the same argument or as the argument before it. Ctrl-C
-stops the scan and writes what completed, without a bundle. Exit status:
-0 no error-severity finding, 1 at least one, 2 usage or input error,
-130 interrupted.`,
+stops the scan and writes what completed (to --out FILE too), without a
+bundle. Exit status: 0 no error-severity finding, 1 at least one, 2 usage
+or input error, 130 interrupted.`,
 		Example: `  trustgap scan https://mail.contoso.com/EWS/Exchange.asmx lync pool.contoso.com
   trustgap scan -f servers.txt --roots client-roots.sst --format json > report.json`,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -116,6 +122,8 @@ stops the scan and writes what completed, without a bundle. Exit status:
 	}
 	c.Flags().StringArrayVarP(&opts.TargetFiles, "targets", "f", nil, "read targets from `FILE`, one \"[ROLE] TARGET\" per line (repeatable; - for stdin)")
 	opts.Flags.Add(c)
+	c.Flags().StringVar(&opts.Out, "out", "", "write the report to `FILE` instead of standard output (replaced only when the scan completes)")
+	c.Flags().BoolVar(&opts.CSVBOM, "csv-bom", false, "with --format csv: start with a UTF-8 byte order mark, so that Excel reads non-ASCII names right")
 	return c
 }
 
@@ -181,17 +189,27 @@ type Prepared struct {
 	Options report.Options
 	// Planner collects the bundle when --bundle is given.
 	Planner *remediate.Planner
+	// Extra are more report writers that get every result (the demo's
+	// HTML page); they are closed after the bundle is written.
+	Extra []report.Writer
+	// Bundles are filled in with what the bundle holds once it is
+	// written, before any writer is closed (HTML pages show it).
+	Bundles []*report.Bundle
 	bundle  BundleFlags
 	io      *cmdutil.IOStreams
 	meta    remediate.Meta
+	out     *cmdutil.OutFile
 	quiet   bool
 }
 
 // Prepare checks the flags, loads the root store and builds the scanner and
 // report writer. Any problem is a usage or input error.
 func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version string) (*Prepared, error) {
-	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl"); err != nil {
+	if err := cmdutil.CheckFormat(&o.Format, "text", "json", "jsonl", "html", "csv"); err != nil {
 		return nil, err
+	}
+	if o.CSVBOM && o.Format != "csv" {
+		return nil, cmdutil.FlagErrorf("--csv-bom goes with --format csv")
 	}
 	if err := o.Bundle.Check(); err != nil {
 		return nil, err
@@ -271,13 +289,25 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		sc.Revocation = revocation.New(fetcher, mode, at)
 	}
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
-	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled(), Verbose: o.Verbose, Public: public,
-		Store: report.NewStore(store, runtime.GOOS), Index: sharded}
-	w, err := report.NewWriter(io.Out, ropts)
+	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled() && o.Out == "", Verbose: o.Verbose, Public: public,
+		Store: report.NewStore(store, runtime.GOOS), Run: report.NewRun(at, version), CSVBOM: o.CSVBOM, Index: sharded}
+	if o.Bundle.Dir != "" && o.Format == "html" {
+		ropts.Bundle = &report.Bundle{} // filled in when the bundle is written
+	}
+	out, dst, err := cmdutil.CreateOut(o.Out, io.Out)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Scanner: sc, Store: store, Writer: w, Options: ropts, bundle: o.Bundle, io: io, meta: remediate.Meta{Version: version, Time: at}, quiet: o.Quiet}
+	w, err := report.NewWriter(dst, ropts)
+	if err != nil {
+		out.Abort()
+		return nil, err
+	}
+	p := &Prepared{Scanner: sc, Store: store, Writer: w, Options: ropts, bundle: o.Bundle, io: io, meta: remediate.Meta{Version: version, Time: at},
+		out: out, quiet: o.Quiet}
+	if ropts.Bundle != nil {
+		p.Bundles = append(p.Bundles, ropts.Bundle)
+	}
 	if o.Bundle.Dir != "" {
 		p.Planner = &remediate.Planner{IncludeSelfSigned: o.Bundle.IncludeSelfSigned}
 	}
@@ -295,8 +325,18 @@ func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, versi
 }
 
 // Run scans targets and writes the report, with a progress line on
-// standard error when it is a terminal (and not -q).
+// standard error when it is a terminal (and not -q). The HTML page lists
+// the bundle, so with --format html the bundle is written before the
+// report is closed; otherwise after. An interrupted run writes what
+// completed (to --out FILE too), writes no bundle, and returns a
+// [*cmdutil.InterruptedError]; any other failure leaves --out FILE as it
+// was.
 func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
+	err := p.run(ctx, targets)
+	return p.out.Finish(err)
+}
+
+func (p *Prepared) run(ctx context.Context, targets []target.Target) error {
 	var prog *progress
 	if p.io.IsStderrTTY() && !p.quiet {
 		total := 0
@@ -309,12 +349,18 @@ func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 		p.Scanner.Progress = prog.done
 		defer prog.clear()
 	}
+	// The progress line is cleared before the report writes to the same
+	// terminal (not when it goes to --out FILE).
+	clearFirst := prog != nil && p.out == nil && p.io.IsStdoutTTY()
+	writers := append([]report.Writer{p.Writer}, p.Extra...)
 	err := p.Scanner.Scan(ctx, targets, func(r *chain.Result) error {
-		if prog != nil && p.io.IsStdoutTTY() {
-			prog.clear() // the report goes to the same terminal
+		if clearFirst {
+			prog.clear()
 		}
-		if err := p.Writer.Write(r); err != nil {
-			return err
+		for _, w := range writers {
+			if err := w.Write(r); err != nil {
+				return err
+			}
 		}
 		if p.Planner != nil {
 			tr := report.FromResult(r, nil)
@@ -326,31 +372,74 @@ func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 	if errors.As(err, &ie) {
 		// What completed is written, marked as interrupted; a bundle from
 		// half a scan would be wrong, so none is written.
-		s := p.Writer.Summary()
-		s.Interrupted, s.NotScanned = true, ie.NotScanned
-		if cerr := p.Writer.Close(); cerr != nil {
-			return fmt.Errorf("writing the report: %w", cerr)
+		for _, w := range writers {
+			s := w.Summary()
+			s.Interrupted, s.NotScanned = true, ie.NotScanned
+		}
+		p.noBundle()
+		for _, w := range writers {
+			if cerr := w.Close(); cerr != nil {
+				return fmt.Errorf("writing the report: %w", cerr)
+			}
 		}
 		return &cmdutil.InterruptedError{NotScanned: ie.NotScanned, Total: ie.Total}
 	}
-	if cerr := p.Writer.Close(); err == nil {
-		err = cerr
+	// Interrupted after the last target: the report is whole, but the run
+	// was asked to stop, so no bundle.
+	stopped := err == nil && ctx.Err() != nil && p.Planner != nil
+	bundleFirst := len(p.Bundles) > 0
+	switch {
+	case stopped:
+		p.noBundle()
+	case err == nil && bundleFirst:
+		if err := p.writeBundle(); err != nil {
+			return err
+		}
+	}
+	for _, w := range writers {
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
-	if p.Planner != nil {
-		if ctx.Err() != nil {
-			// Interrupted after the last target: the report is whole, but
-			// the run was asked to stop, so no bundle.
-			return &cmdutil.InterruptedError{Total: p.Writer.Summary().Targets}
-		}
-		if err := p.bundle.Write(p.io, p.Planner.Plan(), p.meta); err != nil {
+	if stopped {
+		return &cmdutil.InterruptedError{Total: p.Writer.Summary().Targets}
+	}
+	if !bundleFirst {
+		if err := p.writeBundle(); err != nil {
 			return err
 		}
 	}
 	if p.Writer.Summary().Failed > 0 {
 		return cmdutil.ErrFindings
+	}
+	return nil
+}
+
+// noBundle tells the HTML page that the bundle asked for was not written
+// because the run was interrupted.
+func (p *Prepared) noBundle() {
+	for _, b := range p.Bundles {
+		b.Interrupted = true
+	}
+}
+
+// writeBundle writes the bundle, when --bundle was given, and tells the
+// HTML page what it holds.
+func (p *Prepared) writeBundle() error {
+	if p.Planner == nil {
+		return nil
+	}
+	info, err := p.bundle.WriteInfo(p.io, p.Planner.Plan(), p.meta)
+	if err != nil {
+		return err
+	}
+	for _, b := range p.Bundles {
+		if info != nil {
+			*b = *info
+		}
 	}
 	return nil
 }

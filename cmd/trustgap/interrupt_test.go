@@ -236,3 +236,61 @@ func TestSecondInterrupt(t *testing.T) {
 		t.Errorf("stderr after the second interrupt: %q", rest)
 	}
 }
+
+// TestInterruptOut interrupts scans that write to --out FILE: FILE then
+// holds what completed (a JSON document marked interrupted; a page that
+// says so and that no bundle was written), not the last report, and no
+// temporary file is left beside it.
+func TestInterruptOut(t *testing.T) {
+	silent, targets, flags := interruptLab(t)
+	for _, format := range []string{"json", "html"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "report."+format)
+		os.WriteFile(path, []byte("last report"), 0o644)
+		args := append([]string{"scan", "--format", format, "--out", path, "--bundle", filepath.Join(dir, "bundle")}, flags...)
+		c, out, errOut := start(t, nil, append(args, targets...)...)
+		<-silent.Accepted
+		<-silent.Accepted
+		c.Process.Signal(syscall.SIGINT)
+		code := waitExit(t, c)
+		stdout, _ := io.ReadAll(out)
+		stderr, _ := io.ReadAll(errOut)
+		if code != 130 {
+			t.Fatalf("%s: exit %d, want 130\nstderr: %s", format, code, stderr)
+		}
+		if len(stdout) != 0 {
+			t.Errorf("%s: the report went to standard output too: %q", format, stdout)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch format {
+		case "json":
+			var rep struct {
+				Targets []struct{ Target string }
+				Summary struct {
+					Targets     int
+					Interrupted bool
+					NotScanned  int `json:"not_scanned"`
+				}
+			}
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatalf("--out holds no JSON document: %v\n%s", err, b)
+			}
+			if !rep.Summary.Interrupted || rep.Summary.NotScanned < 2 || rep.Summary.Targets+rep.Summary.NotScanned != 5 || len(rep.Targets) != rep.Summary.Targets {
+				t.Errorf("summary %+v with %d targets", rep.Summary, len(rep.Targets))
+			}
+		case "html":
+			page := string(b)
+			for _, want := range []string{"<strong>Interrupted:</strong>", "targets were not scanned and are not on this page", "None was written: the run was interrupted", "</html>"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the page lacks %q", want)
+				}
+			}
+		}
+		if names, _ := os.ReadDir(dir); len(names) != 1 {
+			t.Errorf("%s: %d files in the folder, want only the report (no bundle, no temporary file)", format, len(names))
+		}
+	}
+}
