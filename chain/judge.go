@@ -176,11 +176,13 @@ type Judge struct {
 // validity is judged at.
 func NewJudge(store, lync *CertSet, now time.Time) *Judge {
 	j := &Judge{Store: store, Lync: lync, LyncAnchors: lync, Now: now}
-	j.LyncNames = lyncNames(lync)
+	j.LyncNames = LyncNames(lync)
 	return j
 }
 
-func lyncNames(lync *CertSet) []string {
+// LyncNames names the lync targets' roots, sorted, as different-ca
+// messages list them.
+func LyncNames(lync *CertSet) []string {
 	var names []string
 	for _, c := range lync.All() {
 		names = append(names, describe(c))
@@ -217,7 +219,7 @@ func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
 			rest.Add(c)
 		}
 	}
-	j.Lync, j.LyncAnchors, j.LyncNames = all, asserted, lyncNames(all)
+	j.Lync, j.LyncAnchors, j.LyncNames = all, asserted, LyncNames(all)
 	if j.NoLyncAssumption {
 		return nil, all
 	}
@@ -310,6 +312,40 @@ func (j *Judge) Impersonated(c *x509.Certificate) (*x509.Certificate, string) {
 	return nil, ""
 }
 
+// LyncHint is what the untrusted-root fix of a lync target whose role was
+// inferred (not written "lync") adds.
+func LyncHint(raw string) string {
+	return fmt.Sprintf("; if this is your Lync pool, write it as `lync %s` to have its root assumed trusted", raw)
+}
+
+// LyncRootAssumed is the lync-root-assumed finding for root: not in the
+// client store, but a lync target's root.
+func LyncRootAssumed(root *x509.Certificate) finding.Finding {
+	return finding.New(finding.CodeLyncRootAssumed, finding.SevInfo,
+		"nothing to do for clients that sign in to Lync; the bundle (trustgap scan --bundle DIR) carries this root for the others, or rerun with the clients' complete store and --no-lync-assumption",
+		"root %s is not in the client root store given, but it is a lync target's root, which clients that sign in to Lync trust", describe(root))
+}
+
+// DifferentCA is the different-ca finding for an Exchange chain ending at
+// root, which no lync target shares (lyncNames: [LyncNames]).
+func DifferentCA(root *x509.Certificate, lyncNames []string) finding.Finding {
+	return finding.New(finding.CodeDifferentCA, finding.SevWarning,
+		fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root)),
+		"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root), strings.Join(lyncNames, ", "))
+}
+
+// UntrustedRoot is the untrusted-root finding for root; notAlone adds that
+// other errors make the chain invalid too, and hint is added to the fix.
+func UntrustedRoot(root *x509.Certificate, notAlone bool, hint string) finding.Finding {
+	alone := ""
+	if notAlone {
+		alone = " (that alone does not make the chain valid: see the other errors)"
+	}
+	return finding.New(finding.CodeUntrustedRoot, finding.SevError,
+		fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s%s", describe(root), alone, hint),
+		"the chain ends at root %s, which is not in the client root store", describe(root))
+}
+
 func describe(c *x509.Certificate) string {
 	return fmt.Sprintf("%q (SHA-1 %s)", certutil.Name(c), certutil.Thumbprint(c))
 }
@@ -369,10 +405,6 @@ func (j *Judge) Apply(r *Result) {
 		}
 	}
 	host := r.Target.Host
-	alone := ""
-	if !p.Valid() {
-		alone = " (that alone does not make the chain valid: see the other errors)"
-	}
 
 	switch {
 	case known != nil:
@@ -394,11 +426,9 @@ func (j *Judge) Apply(r *Result) {
 	case root != nil && !anchored:
 		lyncHint := ""
 		if r.Target.Role == target.RoleLync && r.Target.RoleInferred && !j.NoLyncAssumption && j.refuseAnchor(root.Cert) == "" {
-			lyncHint = fmt.Sprintf("; if this is your Lync pool, write it as `lync %s` to have its root assumed trusted", r.Target.Raw)
+			lyncHint = LyncHint(r.Target.Raw)
 		}
-		r.add(finding.CodeUntrustedRoot, finding.SevError,
-			fmt.Sprintf("deploy root %s to the clients' Trusted Root Certification Authorities by Group Policy (trustgap scan --bundle DIR writes it)%s%s", describe(root.Cert), alone, lyncHint),
-			"the chain ends at root %s, which is not in the client root store", describe(root.Cert))
+		r.Findings = append(r.Findings, UntrustedRoot(root.Cert, !p.Valid(), lyncHint))
 	}
 
 	before := len(r.Findings)
@@ -410,14 +440,10 @@ func (j *Judge) Apply(r *Result) {
 		r.Findings = append(r.Findings, pr.Finding)
 	}
 	if r.LyncRoot {
-		r.add(finding.CodeLyncRootAssumed, finding.SevInfo,
-			"nothing to do for clients that sign in to Lync; the bundle (trustgap scan --bundle DIR) carries this root for the others, or rerun with the clients' complete store and --no-lync-assumption",
-			"root %s is not in the client root store given, but it is a lync target's root, which clients that sign in to Lync trust", describe(root.Cert))
+		r.Findings = append(r.Findings, LyncRootAssumed(root.Cert))
 	}
 	if (r.Target.Role == target.RoleEWS || r.Target.Role == target.RoleAutodiscover) && j.Lync.Len() > 0 && root != nil && !r.InStore && known == nil && !j.Lync.ContainsKey(root.Cert) {
-		r.add(finding.CodeDifferentCA, finding.SevWarning,
-			fmt.Sprintf("make sure clients trust %s (deploy it by Group Policy if they do not), or reissue the Exchange certificate from the CA behind Lync", describe(root.Cert)),
-			"Exchange's chain ends at root %s, Lync's at %s: clients that trust Lync's CA do not trust Exchange's by that alone", describe(root.Cert), strings.Join(j.LyncNames, ", "))
+		r.Findings = append(r.Findings, DifferentCA(root.Cert, j.LyncNames))
 	}
 	r.Trusted = anchored && p.Valid() && !chainErr
 	j.presented(r)

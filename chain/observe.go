@@ -116,8 +116,35 @@ func inconsistent(r *Result) (finding.Finding, bool) {
 	if !answered || len(keys) < 2 {
 		return finding.Finding{}, false
 	}
-	var parts []string
+	var servers []Server
 	for _, a := range r.Addresses {
+		sv := Server{Addr: a.Addr, Verdict: a.Verdict(), Findings: a.Findings}
+		if a.Err != nil || a.Path == nil {
+			sv.FetchCode = findingCode(a)
+		} else {
+			sv.Leaf = a.Path.Links[0].Cert
+		}
+		servers = append(servers, sv)
+	}
+	return Inconsistent(r.Target.Host, servers, failing), true
+}
+
+// Server is one address behind a name, as inconsistent-servers describes
+// it: its verdict and findings, and its leaf, or (no chain) the code of its
+// failure.
+type Server struct {
+	Addr      string
+	Verdict   Verdict
+	Leaf      *x509.Certificate // nil: no chain
+	FetchCode string            // with no chain: its finding code ("no chain" when none)
+	Findings  []finding.Finding
+}
+
+// Inconsistent is the inconsistent-servers finding for the servers behind
+// host: an error when one of them fails (failing), else a warning.
+func Inconsistent(host string, servers []Server, failing bool) finding.Finding {
+	var parts []string
+	for _, a := range servers {
 		parts = append(parts, a.Addr+": "+serverSummary(a))
 	}
 	sev := finding.SevWarning
@@ -125,17 +152,17 @@ func inconsistent(r *Result) (finding.Finding, bool) {
 		sev = finding.SevError
 	}
 	return finding.New(finding.CodeInconsistentServers, sev,
-		fmt.Sprintf("make every server behind %s present the same certificate and chain (install the good certificate, with its private key and intermediates, on the others), or take the odd ones out of DNS or the load balancer", r.Target.Host),
-		"the %d servers behind %s differ, so clients fail or not depending on the one they reach: %s", len(r.Addresses), r.Target.Host, strings.Join(parts, "; ")), true
+		fmt.Sprintf("make every server behind %s present the same certificate and chain (install the good certificate, with its private key and intermediates, on the others), or take the odd ones out of DNS or the load balancer", host),
+		"the %d servers behind %s differ, so clients fail or not depending on the one they reach: %s", len(servers), host, strings.Join(parts, "; "))
 }
 
 // serverSummary is one address's leaf and verdict, for inconsistent-servers.
-func serverSummary(a *Result) string {
-	v := strings.ToUpper(string(a.Verdict()))
-	if a.Err != nil || a.Path == nil {
-		return fmt.Sprintf("no chain (%s): %s", findingCode(a), v)
+func serverSummary(a Server) string {
+	v := strings.ToUpper(string(a.Verdict))
+	if a.Leaf == nil {
+		return fmt.Sprintf("no chain (%s): %s", a.FetchCode, v)
 	}
-	leaf := a.Path.Links[0].Cert
+	leaf := a.Leaf
 	s := fmt.Sprintf("%q (SHA-1 %s, expires %s): %s", certutil.Name(leaf), certutil.Thumbprint(leaf), leaf.NotAfter.UTC().Format(time.DateOnly), v)
 	var codes []string
 	for _, f := range a.Findings {

@@ -427,20 +427,13 @@ func (v *Validator) keyStrength(ps *problems, certs []*x509.Certificate) {
 // (MD5 is an error, DSA is checked): such paths, and paths whose critical
 // extensions only trustgap reads (directoryName constraints), are not
 // cross-checked. Otherwise a Go refusal that no rule explains is
-// invalid-chain.
+// invalid-chain. The verification is shared by the paths that have the
+// same CA part ([goVerify]).
 func (v *Validator) crossCheck(ps *problems, certs []*x509.Certificate) {
 	if !goCanJudge(certs) {
 		return
 	}
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(certs[len(certs)-1])
-	for _, c := range certs[1 : len(certs)-1] {
-		inter.AddCert(c)
-	}
-	_, err := certs[0].Verify(x509.VerifyOptions{
-		Roots: roots, Intermediates: inter, CurrentTime: v.now(),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	})
+	err := goVerify(certs, v.now())
 	if err == nil {
 		return
 	}

@@ -43,7 +43,7 @@ type Options struct {
 	SIPDomain string // empty: no Lync sign-in discovery
 	Dialer    *network.Dialer
 	Resolver  network.Resolver
-	Timeout   time.Duration // per connection; zero means 10s
+	Timeout   time.Duration // per connection; zero means network.DefaultTimeout
 }
 
 // Step is one lookup of the clients' order.
@@ -81,7 +81,7 @@ func (r *Report) add(code string, sev finding.Severity, fix, format string, args
 // Run performs the discovery.
 func Run(ctx context.Context, o Options) *Report {
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = network.DefaultTimeout
 	}
 	pr := &prober{d: o.Dialer, timeout: o.Timeout}
 	d := strings.ToLower(strings.TrimSuffix(o.Domain, "."))

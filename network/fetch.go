@@ -86,8 +86,9 @@ func (d *Dialer) Fetch(ctx context.Context, host string, port int) (*Presented, 
 }
 
 // FetchAddr is [Dialer.Fetch] for one address host resolved to (see
-// [Dialer.Addresses]), with its own deadline: a scan calls it for every
-// address of a name.
+// [Dialer.Addresses]), with its own deadline (Timeout from the call, or
+// ctx's deadline when that is sooner): a scan calls it for every address of
+// a name, with the time the lookup took taken off.
 func (d *Dialer) FetchAddr(ctx context.Context, host, addr string) (*Presented, error) {
 	return d.fetch(ctx, host, addr, 0)
 }
@@ -128,13 +129,6 @@ func dialFailure(host string, err error) error {
 	}
 }
 
-func (d *Dialer) timeout() time.Duration {
-	if d.Timeout <= 0 {
-		return 10 * time.Second
-	}
-	return d.Timeout
-}
-
 // handshakeErr is a handshake that yielded no chain.
 type handshakeErr struct {
 	addr    string
@@ -157,6 +151,9 @@ func (he *handshakeErr) fetchError(host string) error {
 // error (a *handshakeErr) when none was captured, or a connection error.
 func (d *Dialer) fetchOnce(ctx context.Context, host, addr string, port int, record bool) (*Presented, *handshakeErr, error) {
 	timeout := d.timeout()
+	ctx, cancel := context.WithTimeout(ctx, timeout) // or ctx's own, if sooner
+	defer cancel()
+	deadline, _ := ctx.Deadline()
 	var conn net.Conn
 	var err error
 	if addr == "" {
@@ -168,7 +165,7 @@ func (d *Dialer) fetchOnce(ctx context.Context, host, addr string, port int, rec
 		return nil, nil, dialFailure(host, err)
 	}
 	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+	if err := conn.SetDeadline(deadline); err != nil {
 		return nil, nil, &FetchError{Code: finding.CodeConnectFailure, Host: host, Addr: addr, Err: err}
 	}
 	var rec *recorder
@@ -178,13 +175,12 @@ func (d *Dialer) fetchOnce(ctx context.Context, host, addr string, port int, rec
 	}
 	p := &Presented{Addr: addr}
 	cfg := captureAll(host, p)
+	d.groups(cfg)
 	if record {
 		cfg.MaxVersion = tls.VersionTLS12
 	}
 	tc := tls.Client(conn, cfg)
-	hctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	herr := tc.HandshakeContext(hctx)
+	herr := tc.HandshakeContext(ctx)
 	cs := tc.ConnectionState()
 	p.Version, p.CipherSuite = cs.Version, cs.CipherSuite
 	if len(p.Certs) > 0 || len(p.Unparsable) > 0 {
@@ -265,6 +261,7 @@ func (d *Dialer) ProbeVersion(ctx context.Context, host, addr string, version ui
 	}
 	var captured []*x509.Certificate
 	cfg := CaptureTLS(host, &captured)
+	d.groups(cfg)
 	cfg.MinVersion, cfg.MaxVersion = version, version
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, timeout)
@@ -290,6 +287,7 @@ func CaptureTLS(host string, certs *[]*x509.Certificate) *tls.Config {
 		InsecureSkipVerify: true, // verified by trustgap after capture
 		MinVersion:         tls.VersionTLS10,
 		CipherSuites:       allCipherSuites(),
+		CurvePreferences:   ClassicalGroups,
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 			if certs == nil {
 				return nil
@@ -318,6 +316,21 @@ func CaptureTLS(host string, certs *[]*x509.Certificate) *tls.Config {
 		cfg.ServerName = host // no SNI for IP literals
 	}
 	return cfg
+}
+
+// ClassicalGroups are the key exchange groups trustgap offers unless asked
+// for post-quantum ones ([Dialer.PostQuantum]): a key share for X25519
+// (P-256, P-384 and P-521 follow a HelloRetryRequest, for servers without
+// X25519). trustgap only reads public certificates, so the hybrid
+// X25519MLKEM768 share Go offers by default would cost every handshake
+// its key generation for nothing.
+var ClassicalGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+
+// groups sets cfg's key exchange groups for d.
+func (d *Dialer) groups(cfg *tls.Config) {
+	if d.PostQuantum {
+		cfg.CurvePreferences = nil // Go's default: X25519MLKEM768 first
+	}
 }
 
 // allCipherSuites offers every suite Go implements, legacy ones included:

@@ -333,12 +333,27 @@ func ParsePin(s string) (key, addr string, err error) {
 	return net.JoinHostPort(strings.ToLower(host), port), net.JoinHostPort(a, port), nil
 }
 
+// DefaultTimeout is [Dialer.Timeout]'s zero value: one deadline for the
+// name lookup, the TCP connect and the TLS handshake of one address.
+const DefaultTimeout = 5 * time.Second
+
 // Dialer opens TCP connections to targets, resolving names through Resolver
 // unless Pins names the address.
 type Dialer struct {
-	Resolver Resolver      // nil: SystemResolver
-	Pins     Pins          // "host:port" (lower case) → "ip:port"
-	Timeout  time.Duration // per connection attempt; zero means 10s
+	Resolver Resolver // nil: SystemResolver
+	Pins     Pins     // "host:port" (lower case) → "ip:port"
+	// Timeout is one deadline per address of a target: the name lookup,
+	// the TCP connect and the TLS handshake together (a scan counts the
+	// lookup's time against each address's deadline, from when the
+	// address gets a connection slot). Zero means [DefaultTimeout].
+	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect alone, within Timeout: a
+	// firewalled host (SYNs dropped) fails after it. Zero means Timeout.
+	ConnectTimeout time.Duration
+	// PostQuantum also offers the hybrid post-quantum key exchange
+	// (X25519MLKEM768, Go's default) in scans' handshakes; false offers
+	// [ClassicalGroups] only.
+	PostQuantum bool
 	// PortMap connects to another port than the one asked for, after name
 	// resolution (port forwarding; tests run servers of fixed-port URLs
 	// on ephemeral loopback ports). Pins are not remapped.
@@ -382,11 +397,7 @@ func (d *Dialer) Resolve(ctx context.Context, host string, port int) ([]string, 
 	if res == nil {
 		res = SystemResolver{}
 	}
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	ips, err := res.LookupIP(ctx, host)
 	if err != nil {
@@ -442,8 +453,16 @@ func (d *Dialer) AddressesChecked(ctx context.Context, host string, port int) (c
 // maxAddrs bounds how many resolved addresses a dial tries.
 const maxAddrs = 4
 
-// Dial resolves host and connects to the first address that answers, trying
-// at most a few. It returns the connection and the address used.
+// AttemptDelay is how long [Dialer.Dial] waits for one address to connect
+// before it also tries the next (RFC 8305's Connection Attempt Delay).
+const AttemptDelay = 250 * time.Millisecond
+
+// Dial resolves host and connects to the first address that answers,
+// trying at most a few, Happy Eyeballs style: the next address is tried
+// when the one before fails or has not connected within [AttemptDelay],
+// and the first connection made wins, so a dead address costs a quarter of
+// a second, not a timeout. It returns the connection and the address used;
+// when every address fails, the error of the first (in sorted order).
 func (d *Dialer) Dial(ctx context.Context, host string, port int) (net.Conn, string, error) {
 	addrs, err := d.Resolve(ctx, host, port)
 	if err != nil {
@@ -452,30 +471,105 @@ func (d *Dialer) Dial(ctx context.Context, host string, port int) (net.Conn, str
 	if len(addrs) == 0 {
 		return nil, "", &DNSError{Name: host, Type: "A/AAAA", Kind: NoAnswer}
 	}
-	var lastErr error
-	for i, a := range addrs {
-		if i == maxAddrs {
-			break
-		}
-		c, err := d.dialAddr(ctx, host, a)
-		if err == nil {
-			return c, a, nil
-		}
-		lastErr = err
+	if len(addrs) > maxAddrs {
+		addrs = addrs[:maxAddrs]
 	}
-	return nil, "", lastErr
+	return d.race(ctx, host, addrs)
 }
 
-// dialAddr connects to one address of host within the dialer's timeout; a
-// failure is a *ConnectError.
+// race connects to the addresses in turn, each started AttemptDelay after
+// the one before or as soon as it failed; the first connection wins and
+// the others are cancelled (or closed, when they connected too).
+func (d *Dialer) race(ctx context.Context, host string, addrs []string) (net.Conn, string, error) {
+	if len(addrs) == 1 {
+		c, err := d.dialAddr(ctx, host, addrs[0])
+		return c, addrs[0], err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type attempt struct {
+		i   int
+		c   net.Conn
+		err error
+	}
+	results := make(chan attempt, len(addrs)) // never blocks a loser
+	errs := make([]error, len(addrs))
+	started, failed := 0, 0
+	start := func() {
+		i := started
+		started++
+		go func() {
+			c, err := d.dialAddr(ctx, host, addrs[i])
+			results <- attempt{i, c, err}
+		}()
+	}
+	start()
+	delay := time.NewTimer(AttemptDelay)
+	defer delay.Stop()
+	for {
+		select {
+		case a := <-results:
+			if a.err == nil {
+				cancel()
+				// Close what the other attempts still connect.
+				go func(n int) {
+					for ; n > 0; n-- {
+						if o := <-results; o.c != nil {
+							o.c.Close()
+						}
+					}
+				}(started - failed - 1)
+				return a.c, addrs[a.i], nil
+			}
+			errs[a.i] = a.err
+			failed++
+			if started < len(addrs) {
+				start()
+				delay.Reset(AttemptDelay)
+			} else if failed == started {
+				for i, err := range errs {
+					if err != nil {
+						return nil, addrs[i], err
+					}
+				}
+			}
+		case <-delay.C:
+			if started < len(addrs) {
+				start()
+				delay.Reset(AttemptDelay)
+			}
+		}
+	}
+}
+
+// dialAddr connects to one address of host within the connect timeout and
+// ctx's deadline; a failure is a *ConnectError.
 func (d *Dialer) dialAddr(ctx context.Context, host, addr string) (net.Conn, error) {
-	nd := net.Dialer{Timeout: d.timeout()}
+	nd := net.Dialer{Timeout: d.connectTimeout()}
 	c, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		var ne net.Error
-		return nil, &ConnectError{Host: host, Addr: addr, Timeout: errors.As(err, &ne) && ne.Timeout(), Err: unwrapOp(err)}
+		timeout := errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+		return nil, &ConnectError{Host: host, Addr: addr, Timeout: timeout, Err: unwrapOp(err)}
 	}
 	return c, nil
+}
+
+// TimeoutOrDefault is Timeout, or [DefaultTimeout] when it is zero.
+func (d *Dialer) TimeoutOrDefault() time.Duration { return d.timeout() }
+
+func (d *Dialer) timeout() time.Duration {
+	if d.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return d.Timeout
+}
+
+func (d *Dialer) connectTimeout() time.Duration {
+	if d.ConnectTimeout <= 0 || d.ConnectTimeout > d.timeout() {
+		return d.timeout()
+	}
+	return d.ConnectTimeout
 }
 
 // unwrapOp drops net.OpError's repetition of the addresses we already name.
@@ -485,4 +579,19 @@ func unwrapOp(err error) error {
 		return oe.Err
 	}
 	return err
+}
+
+// fdReserve is what [MaxConcurrency] leaves for everything but the scan's
+// connections: standard streams, AIA, CRL and OCSP fetches, files.
+const fdReserve = 128
+
+// MaxConcurrency returns the most connections in flight that a file
+// descriptor limit of limit allows a scan: every worker may hold a DNS
+// socket besides its connection, and fdReserve descriptors are kept for
+// the rest. 0 means no bound (the limit is unknown).
+func MaxConcurrency(limit int) int {
+	if limit <= 0 {
+		return 0
+	}
+	return max(1, (limit-fdReserve)/2)
 }

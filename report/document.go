@@ -1,10 +1,8 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -66,51 +64,6 @@ func ReadDocument(r io.Reader, name string) (*Document, error) {
 		return nil, err
 	}
 	return doc, nil
-}
-
-// Merge combines reports read from several files into one, for rendering.
-// Today it concatenates their targets in the order given, keeps the first
-// run and store, and says in the store's warnings when another report was
-// judged against another store; [Render] recomputes the summary. The
-// merged summary holds only what the targets do not: interrupted when any
-// report was, their not_scanned added up, and every CRL to republish. (Issue
-// 14 makes it a real merge: targets de-duplicated and the Lync comparison
-// redone across every report.)
-func Merge(docs []*Document) (*Document, error) {
-	if len(docs) == 0 {
-		return nil, errors.New("report: nothing to merge")
-	}
-	if len(docs) == 1 {
-		return docs[0], nil
-	}
-	out := &Document{}
-	var names []string
-	for _, d := range docs {
-		names = append(names, d.Name)
-		if out.Run == nil {
-			out.Run = d.Run
-		}
-		switch {
-		case out.Store == nil && d.Store != nil:
-			st := *d.Store
-			st.Warnings = append([]string{}, d.Store.Warnings...)
-			out.Store = &st
-		case d.Store != nil && out.Store.Line() != d.Store.Line():
-			out.Store.Warnings = append(out.Store.Warnings, fmt.Sprintf("%s was judged against another store: %s", d.Name, d.Store.Line()))
-		}
-		out.Targets = append(out.Targets, d.Targets...)
-		if d.Summary != nil {
-			if out.Summary == nil {
-				out.Summary = &Summary{}
-			}
-			out.Summary.carry(d.Summary)
-		}
-	}
-	if out.Summary != nil {
-		out.Summary.finishStale()
-	}
-	out.Name = strings.Join(names, ", ")
-	return out, nil
 }
 
 // targetWriter is what every report writer does beyond [Writer]: write a

@@ -101,6 +101,10 @@ type Target struct {
 	// does not hold (when the servers behind the name differ), so that
 	// every SHA-1 of an address's chain can be looked up.
 	OtherCerts []Cert `json:"other_certs,omitempty"`
+	// Index is the target's position in the scanned list (from 0), in the
+	// reports of a sharded scan (scan --shard) only: [Merge] puts shards
+	// back in the list's order with it.
+	Index *int `json:"index,omitempty"`
 }
 
 // Presented is one certificate as the server sent it.

@@ -62,6 +62,11 @@ type Options struct {
 	// CSVBOM starts CSV with a UTF-8 byte order mark, so that Excel reads
 	// it as UTF-8 (--csv-bom).
 	CSVBOM bool
+	// Index writes each target's position in the scanned list ("index")
+	// into JSON and jsonl (other formats ignore it): a shard's report
+	// (scan --shard), so that reports merged from shards keep the list's
+	// order.
+	Index bool
 }
 
 // NewWriter returns a report writer for opts.Format writing to w.
@@ -69,7 +74,7 @@ func NewWriter(w io.Writer, opts Options) (Writer, error) {
 	bw := bufio.NewWriter(w)
 	switch opts.Format {
 	case FormatJSON, FormatJSONL:
-		return &jsonWriter{w: bw, lines: opts.Format == FormatJSONL, public: opts.Public, store: opts.Store, run: opts.Run}, nil
+		return &jsonWriter{w: bw, lines: opts.Format == FormatJSONL, public: opts.Public, store: opts.Store, run: opts.Run, index: opts.Index}, nil
 	case FormatText, "":
 		return &textWriter{w: bw, opts: opts, infos: map[string]*infoGroup{}}, nil
 	case FormatHTML:
@@ -86,6 +91,7 @@ type jsonWriter struct {
 	public  func(*x509.Certificate) *bool
 	store   *Store
 	run     *Run
+	index   bool
 	n       int
 	summary Summary
 }
@@ -115,6 +121,10 @@ func (j *jsonWriter) start() error {
 
 func (j *jsonWriter) Write(r *chain.Result) error {
 	tr := FromResult(r, j.public)
+	if j.index {
+		i := r.Index
+		tr.Index = &i
+	}
 	j.summary.addStale(r)
 	return j.put(&tr, nil)
 }

@@ -47,8 +47,27 @@ type Scanner struct {
 	// Now is the instant validity is judged at; zero means time.Now().
 	Now time.Time
 	// Concurrency bounds the connections in flight, every address and
-	// protocol probe counted; zero means 64.
+	// protocol probe counted; zero means [DefaultConcurrency].
 	Concurrency int
+	// MaxHeld and MaxHeldBytes bound the results that completed but wait
+	// for an earlier target to be emitted (ordered output): a count and
+	// an estimate of their memory. When either is reached no new target
+	// is started until the head of the list completes. Zero means
+	// [DefaultMaxHeld] (or 16 per connection slot, when more) and
+	// [DefaultMaxHeldBytes].
+	MaxHeld      int
+	MaxHeldBytes int64
+	// Selected, when set, says which targets (by index in the list given
+	// to Scan) this scan emits: a shard of the list (--shard). Lync
+	// targets are scanned whether selected or not, since their roots
+	// judge every other target, but emitted only when selected. Nil
+	// selects every target.
+	Selected func(index int) bool
+	// Progress, when set, is called on one goroutine for every target this
+	// scan emits as soon as it is judged, in the order targets complete
+	// (before a result held for ordered output is emitted); targets that a
+	// cancellation cut short are not reported.
+	Progress func(r *chain.Result)
 	// Protocols probes which TLS versions (1.0 to 1.3) every address
 	// accepts: at most one extra handshake per version. False: none.
 	Protocols bool
@@ -90,10 +109,23 @@ func (s *Scanner) revocation(ctx context.Context, r *chain.Result) []finding.Fin
 	return s.Revocation.Check(ctx, r.Path)
 }
 
-// windowFactor bounds how far ahead of the oldest unwritten target the
-// workers may run, so memory stays flat however long the list is while
-// output keeps the input order.
-const windowFactor = 4
+// Default bounds on the results held for ordered output: results that
+// completed while an earlier target is still in flight. Dispatch never
+// waits for a slow target ahead of it (a black hole at the head of the
+// list costs one timeout, not a stall of the whole scan); only these bounds
+// stop it, so memory stays flat on lists of any length.
+const (
+	// DefaultMaxHeld is the number of results held at most, or
+	// heldPerConn per connection slot when that is more.
+	DefaultMaxHeld = 4096
+	heldPerConn    = 16
+	// DefaultMaxHeldBytes bounds the estimated memory of the held results.
+	DefaultMaxHeldBytes = 256 << 20
+)
+
+// DefaultConcurrency is the connections in flight when Concurrency is
+// zero.
+const DefaultConcurrency = 256
 
 // InterruptedError is a scan stopped by its context (Ctrl-C): NotScanned of
 // Total targets were not completed, and were not emitted.
@@ -110,7 +142,10 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // Scan scans targets and calls emit with each result in input order, as soon
 // as it and every result before it are judged. Lync targets are scanned
-// first, because their roots are trusted anchors for the others. Scan stops
+// first, because their roots are trusted anchors for the others. Targets
+// are started as connection slots free up, whatever is still in flight
+// ahead of them; the results that completed out of order are held (within
+// MaxHeld and MaxHeldBytes) until those ahead are emitted. Scan stops
 // early only when emit fails or ctx is done. When ctx is done it dispatches
 // no more targets, cancels those in flight, emits only the results that
 // completed (never a finding the cancellation caused), and returns an
@@ -122,20 +157,28 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}
 	conc := s.Concurrency
 	if conc <= 0 {
-		conc = 64
+		conc = DefaultConcurrency
+	}
+	selected := func(i int) bool { return s.Selected == nil || s.Selected(i) }
+	total := 0
+	for i := range targets {
+		if selected(i) {
+			total++
+		}
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	emitted := 0
 	interrupted := func() error {
-		return &InterruptedError{NotScanned: len(targets) - emitted, Total: len(targets), Err: parent.Err()}
+		return &InterruptedError{NotScanned: total - emitted, Total: total, Err: parent.Err()}
 	}
 	// One slot per connection in flight, shared by every target's
 	// addresses and probes.
 	conns := make(chan struct{}, conc)
 
-	// Phase 1: lync targets, held until their roots are known.
+	// Phase 1: lync targets (every one, selected or not), held until their
+	// roots are known.
 	var lyncIdx []int
 	for i, t := range targets {
 		if t.Role == target.RoleLync {
@@ -176,31 +219,44 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	// Only the roots of asserted lync targets become anchors (see
 	// chain.Judge.SetLync); the others may only complete paths.
 	anchors, known := j.SetLync(lyncDone)
-	for _, r := range lyncRes {
+	for i, r := range lyncRes {
+		if !selected(i) {
+			delete(lyncRes, i) // judged others; not this scan's to emit
+			continue
+		}
 		j.Apply(r)
 		addRevocation(r, lyncRev[r.Index])
+		if s.Progress != nil {
+			s.Progress(r)
+		}
 	}
 
-	// Phase 2: everything else, written in input order with the lync
+	// Phase 2: the selected others, written in input order with the lync
 	// results slotted in.
 	var others []int
 	for i, t := range targets {
-		if t.Role != target.RoleLync {
+		if t.Role != target.RoleLync && selected(i) {
 			others = append(others, i)
 		}
 	}
 	next := 0 // next input index to emit
 	pending := map[int]*chain.Result{}
 	skipped := map[int]bool{} // dispatched, then cancelled: never emitted
+	gate := newHoldGate(s.MaxHeld, s.MaxHeldBytes, conc)
 	// flush emits what is ready in input order; with all set (the scan is
 	// over), targets without a result are passed over.
 	flush := func(all bool) error {
 		for next < len(targets) {
+			if !selected(next) {
+				next++
+				continue
+			}
 			r, ok := lyncRes[next]
 			if ok {
 				delete(lyncRes, next)
 			} else if r, ok = pending[next]; ok {
 				delete(pending, next)
+				gate.release(resultSize(r))
 			} else if skipped[next] || all {
 				delete(skipped, next)
 				next++
@@ -222,7 +278,6 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 		return interrupted()
 	}
-	window := make(chan struct{}, conc*windowFactor)
 	err := s.run(ctx, conc, len(others), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[others[k]], others[k], anchors, known, now, conns)
 		if r == nil {
@@ -240,16 +295,13 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 			skipped[others[k]] = true
 		} else {
 			pending[r.Index] = r
-		}
-		before := next
-		err := flush(false)
-		for i := before; i < next; i++ {
-			if targets[i].Role != target.RoleLync {
-				<-window
+			gate.hold(resultSize(r))
+			if s.Progress != nil {
+				s.Progress(r)
 			}
 		}
-		return err
-	}, window)
+		return flush(false)
+	}, gate)
 	if err != nil && err != ctx.Err() {
 		return err // emit failed
 	}
@@ -262,11 +314,94 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	return nil
 }
 
+// holdGate bounds the results held for ordered output, in number and in
+// estimated bytes: the dispatcher waits for room before starting a
+// target, and the collector holds and releases results.
+type holdGate struct {
+	mu              sync.Mutex
+	n, maxN         int
+	bytes, maxBytes int64
+	room            chan struct{} // signalled when results are released
+}
+
+func newHoldGate(maxN int, maxBytes int64, conc int) *holdGate {
+	if maxN <= 0 {
+		maxN = max(DefaultMaxHeld, heldPerConn*conc)
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxHeldBytes
+	}
+	return &holdGate{maxN: maxN, maxBytes: maxBytes, room: make(chan struct{}, 1)}
+}
+
+func (g *holdGate) full() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.n >= g.maxN || g.bytes >= g.maxBytes
+}
+
+// wait returns true once there is room for one more result, or false when
+// ctx is done or stop is closed first.
+func (g *holdGate) wait(ctx context.Context, stop <-chan struct{}) bool {
+	for g.full() {
+		select {
+		case <-g.room:
+		case <-stop:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+func (g *holdGate) hold(size int64) {
+	g.mu.Lock()
+	g.n++
+	g.bytes += size
+	g.mu.Unlock()
+}
+
+func (g *holdGate) release(size int64) {
+	g.mu.Lock()
+	g.n--
+	g.bytes -= size
+	g.mu.Unlock()
+	select {
+	case g.room <- struct{}{}:
+	default:
+	}
+}
+
+// resultSize estimates the memory a result holds: its certificates (parsed,
+// several times their DER) and a fixed part for the rest.
+func resultSize(r *chain.Result) int64 {
+	const perCert, fixed = 4, 4 << 10
+	n := int64(fixed)
+	for _, c := range r.Presented {
+		n += perCert * int64(len(c.Raw))
+	}
+	if r.Path != nil {
+		for _, l := range r.Path.Links {
+			n += perCert * int64(len(l.Cert.Raw))
+		}
+	}
+	for _, a := range r.Addresses {
+		if a != r {
+			n += resultSize(a)
+		}
+	}
+	for _, f := range r.Findings {
+		n += int64(len(f.Message) + len(f.Fix))
+	}
+	return n
+}
+
 // run calls work for 0..n-1 on conc workers and hands each job and its
-// result to collect on the calling goroutine. With window non-nil, a slot is
-// taken before each job is dispatched; collect gives slots back. Once ctx is
-// done, no more jobs are dispatched.
-func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Result, collect func(int, *chain.Result) error, window chan struct{}) error {
+// result to collect on the calling goroutine. With gate non-nil, each job is
+// dispatched only when the gate has room. Once ctx is done, no more jobs
+// are dispatched.
+func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Result, collect func(int, *chain.Result) error, gate *holdGate) error {
 	type done struct {
 		k int
 		r *chain.Result
@@ -287,14 +422,8 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 	go func() {
 		defer close(jobs)
 		for k := 0; k < n; k++ {
-			if window != nil {
-				select {
-				case window <- struct{}{}:
-				case <-stop:
-					return
-				case <-ctx.Done():
-					return
-				}
+			if gate != nil && !gate.wait(ctx, stop) {
+				return
 			}
 			select {
 			case jobs <- k:
@@ -334,7 +463,11 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		return nil
 	}
 	r := &chain.Result{Target: t, Index: idx}
+	start := time.Now()
 	addrs, notChecked, err := s.Dialer.AddressesChecked(ctx, t.Host, t.Port)
+	// One deadline covers the lookup, the connect and the handshake of
+	// each address: what the lookup took is taken off each address's.
+	budget := s.Dialer.TimeoutOrDefault() - time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -348,7 +481,7 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = s.checkAddr(ctx, t, idx, a, lync, known, now, conns)
+			results[i] = s.checkAddr(ctx, t, idx, a, budget, lync, known, now, conns)
 		}()
 	}
 	wg.Wait()
@@ -363,15 +496,18 @@ func (s *Scanner) fetchBuild(ctx context.Context, t target.Target, idx int, lync
 // checkAddr checks one address of t: it fetches the chain the server
 // there presents, builds it (through AIA when needed) and, with
 // Protocols, probes the TLS versions it accepts. Every connection waits
-// for a slot of conns and has its own deadline. The result is not judged
-// yet.
-func (s *Scanner) checkAddr(ctx context.Context, t target.Target, idx int, addr string, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
+// for a slot of conns; the fetch must then complete within budget (the
+// target's timeout less the lookup), each probe within the timeout. The
+// result is not judged yet.
+func (s *Scanner) checkAddr(ctx context.Context, t target.Target, idx int, addr string, budget time.Duration, lync, known *chain.CertSet, now time.Time, conns chan struct{}) *chain.Result {
 	r := &chain.Result{Target: t, Index: idx, Addr: addr}
 	if !acquire(ctx, conns) {
 		r.Err = &network.FetchError{Code: finding.CodeTimeout, Host: t.Host, Addr: addr, Err: errors.New("scan cancelled")}
 		return r
 	}
-	p, err := s.Dialer.FetchAddr(ctx, t.Host, addr)
+	fctx, cancel := context.WithTimeout(ctx, budget)
+	p, err := s.Dialer.FetchAddr(fctx, t.Host, addr)
+	cancel()
 	if err != nil {
 		<-conns
 		r.Err = err

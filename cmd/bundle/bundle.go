@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	cmdreport "github.com/trustgap/trustgap/cmd/report"
 	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/remediate"
 	"github.com/trustgap/trustgap/report"
@@ -24,7 +26,9 @@ type BundleOptions struct {
 	Now     func() time.Time
 	Version string
 
-	From string
+	// From are the saved reports (--from, repeatable): several are merged
+	// (report.Merge) into one.
+	From []string
 	Out  Flags
 }
 
@@ -40,16 +44,19 @@ func NewCmdBundle(f *cmdutil.Factory, runF func(context.Context, *BundleOptions)
 	opts := &BundleOptions{IO: f.IO, Now: f.Now, Version: f.Version}
 	var at string
 	c := &cobra.Command{
-		Use:   "bundle --from REPORT.json --out DIR",
+		Use:   "bundle --from REPORT.json [--from REPORT.json...] --out DIR",
 		Short: "Write the remediation bundle from a saved scan report",
 		Long: `Bundle reads a report saved with "trustgap scan --format json" (or jsonl) and
 writes the Group Policy ready bundle that makes its failing chains trusted,
-offline: review the scan first, build the bundle later.`,
+offline: review the scan first, build the bundle later. Several --from
+reports (the shards of one scan, scan --shard) are merged into one first:
+targets de-duplicated and the Lync comparison redone across all of them.`,
 		Example: `  trustgap scan -f servers.txt --format json > report.json
-  trustgap bundle --from report.json --out trust-bundle`,
+  trustgap bundle --from report.json --out trust-bundle
+  trustgap bundle --from shard-0.json --from shard-1.json --out trust-bundle`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if opts.From == "" || opts.Out.Dir == "" {
+			if len(opts.From) == 0 || opts.Out.Dir == "" {
 				return cmdutil.FlagErrorf("bundle needs --from REPORT.json and --out DIR")
 			}
 			now, err := cmdutil.ParseNow(at, opts.Now)
@@ -63,7 +70,7 @@ offline: review the scan first, build the bundle later.`,
 			return bundleRun(opts)
 		},
 	}
-	c.Flags().StringVar(&opts.From, "from", "", "a saved scan report (`REPORT.json`, - for stdin)")
+	c.Flags().StringArrayVar(&opts.From, "from", nil, "a saved scan report (`REPORT.json`, - for stdin; repeatable: several are merged)")
 	c.Flags().StringVar(&opts.Out.Dir, "out", "", "write the bundle to `DIR` (must not exist or be empty)")
 	c.Flags().BoolVar(&opts.Out.Force, "force", false, "replace DIR if it exists")
 	c.Flags().BoolVar(&opts.Out.IncludeSelfSigned, "include-self-signed", false, "also deploy self-signed server certificates (a stop-gap)")
@@ -75,20 +82,39 @@ func bundleRun(o *BundleOptions) error {
 	if err := o.Out.Check(); err != nil {
 		return err
 	}
-	in, name := o.IO.In, "stdin"
-	if o.From != "-" {
-		f, err := os.Open(o.From)
+	pl := &remediate.Planner{IncludeSelfSigned: o.Out.IncludeSelfSigned}
+	if len(o.From) == 1 {
+		// One report is read as a stream, never held whole.
+		err := withReport(o.IO, o.From[0], func(in io.Reader, name string) error { return report.Read(in, name, pl.Add) })
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		in, name = f, o.From
-	}
-	pl := &remediate.Planner{IncludeSelfSigned: o.Out.IncludeSelfSigned}
-	if err := report.Read(in, name, pl.Add); err != nil {
-		return err
+	} else {
+		m, err := cmdreport.ReadReports(o.IO, o.From)
+		if err != nil {
+			return err
+		}
+		for _, t := range m.Targets {
+			if err := pl.Add(t); err != nil {
+				return err
+			}
+		}
 	}
 	return o.Out.Write(o.IO, pl.Plan(), remediate.Meta{Version: o.Version, Time: o.Now()})
+}
+
+// withReport opens a --from value ("-": standard input) and hands it to
+// read with its name.
+func withReport(io *cmdutil.IOStreams, from string, read func(io.Reader, string) error) error {
+	if from == "-" {
+		return read(io.In, "stdin")
+	}
+	f, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return read(f, from)
 }
 
 // Check fails early, before any scanning, when the bundle folder exists

@@ -32,7 +32,7 @@ func TestNewCmdClientFlags(t *testing.T) {
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Format != "text" || got.Offline || got.Net.Timeout != 10*time.Second || len(got.RegFiles) != 0 {
+	if got.Format != "text" || got.Offline || got.Net.Timeout != 5*time.Second || len(got.RegFiles) != 0 {
 		t.Errorf("defaults: %+v", got)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // IOStreams are the streams a command reads and writes.
@@ -19,6 +21,7 @@ type IOStreams struct {
 	ErrOut io.Writer
 
 	outTTY  bool
+	errTTY  bool
 	noColor bool
 }
 
@@ -33,6 +36,7 @@ func System() *IOStreams {
 	if _, set := os.LookupEnv("NO_COLOR"); set || os.Getenv("TERM") == "dumb" {
 		io.noColor = true
 	}
+	io.errTTY = term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("TERM") != "dumb"
 	return io
 }
 
@@ -44,6 +48,16 @@ func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 
 // SetStdoutTTY pretends standard output is (or is not) a terminal.
 func (s *IOStreams) SetStdoutTTY(tty bool) { s.outTTY = tty }
+
+// SetStderrTTY pretends standard error is (or is not) a terminal.
+func (s *IOStreams) SetStderrTTY(tty bool) { s.errTTY = tty }
+
+// IsStderrTTY reports whether standard error is a terminal (not a dumb
+// one): scan shows its progress there.
+func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
+
+// IsStdoutTTY reports whether standard output is a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.outTTY }
 
 // ColorEnabled reports whether output may use ANSI colours.
 func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }

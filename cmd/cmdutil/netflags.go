@@ -15,14 +15,19 @@ import (
 type NetFlags struct {
 	DNS     string
 	Resolve []string
+	// Timeout is one deadline per address: lookup, connect and handshake.
 	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect within Timeout; zero means
+	// Timeout.
+	ConnectTimeout time.Duration
 }
 
 // Add registers the flags on fs.
 func (n *NetFlags) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&n.DNS, "dns", "", "resolve names through this DNS server (`HOST[:PORT]`, port 53 by default; UDP with TCP fallback) instead of the system resolver")
 	fs.StringArrayVar(&n.Resolve, "resolve", nil, "connect to `HOST:PORT:ADDR` for HOST:PORT, like curl (repeatable)")
-	fs.DurationVar(&n.Timeout, "timeout", 10*time.Second, "per-connection timeout (connect and TLS handshake)")
+	fs.DurationVar(&n.Timeout, "timeout", network.DefaultTimeout, "one deadline per server address: name lookup, TCP connect and TLS handshake together")
+	fs.DurationVar(&n.ConnectTimeout, "connect-timeout", 0, "give up a TCP connect after this long, within --timeout (a firewalled host that drops SYNs fails sooner; default: --timeout)")
 }
 
 // Dialer builds the dialer the flags describe.
@@ -30,7 +35,10 @@ func (n *NetFlags) Dialer() (*network.Dialer, error) {
 	if n.Timeout <= 0 {
 		return nil, FlagErrorf("--timeout must be positive, got %s", n.Timeout)
 	}
-	d := &network.Dialer{Timeout: n.Timeout, Pins: network.Pins{}}
+	if n.ConnectTimeout < 0 {
+		return nil, FlagErrorf("--connect-timeout must not be negative, got %s", n.ConnectTimeout)
+	}
+	d := &network.Dialer{Timeout: n.Timeout, ConnectTimeout: n.ConnectTimeout, Pins: network.Pins{}}
 	for _, p := range n.Resolve {
 		k, a, err := network.ParsePin(p)
 		if err != nil {

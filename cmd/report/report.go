@@ -36,13 +36,17 @@ func NewCmdReport(f *cmdutil.Factory, runF func(context.Context, *ReportOptions)
 		Long: `Report reads reports saved with "trustgap scan --format json" (or jsonl, or a
 discover --scan document) and writes them in any format: the HTML page to
 hand to a colleague, the CSV sheet for the change board, text, JSON. It
-needs no network. With several --from, their targets are listed in the
-order given and the totals recomputed. Exit status: 0 no error-severity
-finding, 1 at least one (as the scan would have exited), 2 usage or input
-error.`,
+needs no network. Several --from reports (the shards of one scan, scan
+--shard, or scans of parts of an estate) are merged into one, as one scan
+of all their targets would have written it: targets de-duplicated, in the
+list's order, the Lync comparison redone across all of them and the totals
+recomputed; reports judged against another store or at another instant
+are refused. Exit status: 0 no error-severity finding, 1 at least one (as
+the scan would have exited), 2 usage or input error.`,
 		Example: `  trustgap scan -f servers.txt --format json --out report.json
   trustgap report --from report.json --format html --out report.html
-  trustgap report --from report.json --format csv --csv-bom --out report.csv`,
+  trustgap report --from report.json --format csv --csv-bom --out report.csv
+  trustgap report --from shard-0.json --from shard-1.json --format json --out report.json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(opts.From) == 0 {
@@ -60,7 +64,7 @@ error.`,
 			return reportRun(opts)
 		},
 	}
-	c.Flags().StringArrayVar(&opts.From, "from", nil, "a saved scan report (`REPORT.json` or .jsonl; - for stdin; repeatable)")
+	c.Flags().StringArrayVar(&opts.From, "from", nil, "a saved scan report (`REPORT.json` or .jsonl; - for stdin; repeatable: several are merged)")
 	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json, jsonl, html or csv")
 	c.Flags().StringVar(&opts.Out, "out", "", "write to `FILE` instead of standard output")
 	c.Flags().BoolVar(&opts.CSVBOM, "csv-bom", false, "with --format csv: start with a UTF-8 byte order mark, so that Excel reads non-ASCII names right")
@@ -69,7 +73,8 @@ error.`,
 }
 
 // ReadReports reads every report named (- for standard input, at most
-// once) and merges them.
+// once) and merges them (report.Merge): report, bundle --from and diff
+// read saved reports through it.
 func ReadReports(io *cmdutil.IOStreams, names []string) (*report.Document, error) {
 	stdin := 0
 	for _, name := range names {

@@ -59,6 +59,12 @@ type Flags struct {
 	NoLyncAssumption bool
 	// Revocation is soft (also when empty), hard or off.
 	Revocation string
+	// PostQuantum also offers the post-quantum key exchange.
+	PostQuantum bool
+	// Quiet turns the progress line off (-q).
+	Quiet bool
+	// Shard is --shard K/N: scan the K-th of N slices of the targets.
+	Shard string
 
 	// Out is the file the report goes to (--out); empty or "-": standard
 	// output. Only scan has the flag.
@@ -74,7 +80,10 @@ func (o *Flags) Add(c *cobra.Command) {
 	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, authroot:CTL+CERTS, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
 	fs.StringArrayVar(&o.Issuers, "issuers", nil, "CA certificates your organisation has (offline root, issuing CAs) that may complete chains and go into the bundle, never trusted by themselves: a `FILE` or DIR in any store form (repeatable)")
 	fs.BoolVar(&o.NoLyncAssumption, "no-lync-assumption", false, "do not count the roots of lync targets as trusted (use when --roots is the clients' complete store)")
-	fs.IntVarP(&o.Concurrency, "concurrency", "c", 64, "connections in flight at most")
+	fs.IntVarP(&o.Concurrency, "concurrency", "c", scanner.DefaultConcurrency, "connections in flight at most (lowered to what the file-descriptor limit allows)")
+	fs.StringVar(&o.Shard, "shard", "", "scan only the K-th of N slices of the targets (`K/N`, K from 0; or N alone, K from JOB_COMPLETION_INDEX): lync targets are scanned in every shard, reported in their own")
+	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress line on standard error (it is shown only when standard error is a terminal)")
+	fs.BoolVar(&o.PostQuantum, "post-quantum", false, "also offer the post-quantum key exchange X25519MLKEM768 (Go's default); without it, X25519 and the NIST curves only, which is cheaper and enough to read certificates")
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
 	fs.StringVar(&o.Revocation, "revocation", "soft", "check CRLs and OCSP: soft (a failure to check is a warning), hard (an error) or off (no revocation traffic)")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
@@ -195,6 +204,7 @@ type Prepared struct {
 	io      *cmdutil.IOStreams
 	meta    remediate.Meta
 	out     *cmdutil.OutFile
+	quiet   bool
 }
 
 // Prepare checks the flags, loads the root store and builds the scanner and
@@ -245,8 +255,22 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if w := store.ClientWarning(runtime.GOOS); w != "" {
 		io.Warnf("%s", w)
 	}
-	sc := NewScanner(d, store, at, o.Concurrency)
+	d.PostQuantum = o.PostQuantum
+	conc := o.Concurrency
+	if limit := network.FileLimit(); network.MaxConcurrency(limit) > 0 && conc > network.MaxConcurrency(limit) {
+		conc = network.MaxConcurrency(limit)
+		io.Warnf("--concurrency %d needs more file descriptors than this process may open (%d): scanning with %d connections in flight (raise the limit with ulimit -n)", o.Concurrency, limit, conc)
+	}
+	sc := NewScanner(d, store, at, conc)
 	sc.NoLyncAssumption, sc.Protocols = o.NoLyncAssumption, o.Protocols
+	sharded := false
+	if o.Shard != "" {
+		sh, err := target.ParseShard(o.Shard, os.Getenv("JOB_COMPLETION_INDEX"))
+		if err != nil {
+			return nil, &cmdutil.FlagError{Err: err}
+		}
+		sc.Selected, sharded = sh.Contains, true
+	}
 	if len(o.Issuers) > 0 {
 		is, err := rootstore.Load(o.Issuers...)
 		for _, w := range is.Warnings {
@@ -271,7 +295,7 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	}
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
 	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled() && o.Out == "", Verbose: o.Verbose, Public: public,
-		Store: report.NewStore(store, runtime.GOOS), Run: report.NewRun(at, version), CSVBOM: o.CSVBOM}
+		Store: report.NewStore(store, runtime.GOOS), Run: report.NewRun(at, version), CSVBOM: o.CSVBOM, Index: sharded}
 	if o.Bundle.Dir != "" && o.Format == "html" {
 		ropts.Bundle = &report.Bundle{} // filled in when the bundle is written
 	}
@@ -285,7 +309,7 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 		return nil, err
 	}
 	p := &Prepared{Scanner: sc, Store: store, Writer: w, Options: ropts, bundle: o.Bundle, io: io, meta: remediate.Meta{Version: version, Time: at},
-		out: out}
+		out: out, quiet: o.Quiet}
 	if ropts.Bundle != nil {
 		p.Bundles = append(p.Bundles, ropts.Bundle)
 	}
@@ -305,10 +329,11 @@ func Run(ctx context.Context, io *cmdutil.IOStreams, now func() time.Time, versi
 	return p.Run(ctx, targets)
 }
 
-// Run scans targets and writes the report. The HTML page lists the bundle,
-// so with --format html the bundle is written before the report is
-// closed; otherwise after. An interrupted run writes what completed (to
-// --out FILE too), writes no bundle, and returns a
+// Run scans targets and writes the report, with a progress line on
+// standard error when it is a terminal (and not -q). The HTML page lists
+// the bundle, so with --format html the bundle is written before the
+// report is closed; otherwise after. An interrupted run writes what
+// completed (to --out FILE too), writes no bundle, and returns a
 // [*cmdutil.InterruptedError]; any other failure leaves --out FILE as it
 // was.
 func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
@@ -317,8 +342,26 @@ func (p *Prepared) Run(ctx context.Context, targets []target.Target) error {
 }
 
 func (p *Prepared) run(ctx context.Context, targets []target.Target) error {
+	var prog *progress
+	if p.io.IsStderrTTY() && !p.quiet {
+		total := 0
+		for i := range targets {
+			if p.Scanner.Selected == nil || p.Scanner.Selected(i) {
+				total++
+			}
+		}
+		prog = newProgress(p.io.ErrOut, total)
+		p.Scanner.Progress = prog.done
+		defer prog.clear()
+	}
+	// The progress line is cleared before the report writes to the same
+	// terminal (not when it goes to --out FILE).
+	clearFirst := prog != nil && p.out == nil && p.io.IsStdoutTTY()
 	writers := append([]report.Writer{p.Writer}, p.Extra...)
 	err := p.Scanner.Scan(ctx, targets, func(r *chain.Result) error {
+		if clearFirst {
+			prog.clear()
+		}
 		for _, w := range writers {
 			if err := w.Write(r); err != nil {
 				return err

@@ -18,15 +18,16 @@ func TestNewCmdScanFlags(t *testing.T) {
 	c.SetArgs([]string{"-f", "a.txt", "--targets", "-", "--roots", "system", "--roots", "r.sst", "--dns", "127.0.0.1:53",
 		"--resolve", "a:443:127.0.0.1", "--timeout", "3s", "-c", "8", "--no-aia", "--now", "2026-01-02T03:04:05Z",
 		"--format", "jsonl", "-v", "--protocols", "--revocation", "hard", "--bundle", "out", "--force", "--include-self-signed", "--issuers", "ca.pem", "--issuers", "pki/",
-		"--no-lync-assumption", "--out", "r.csv", "--csv-bom", "x.test", "lync y.test"})
+		"--no-lync-assumption", "--connect-timeout", "2s", "--post-quantum", "-q", "--shard", "1/4", "--out", "r.csv", "--csv-bom", "x.test", "lync y.test"})
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	want := Flags{
 		Roots: []string{"system", "r.sst"}, Issuers: []string{"ca.pem", "pki/"}, NoLyncAssumption: true, Concurrency: 8, NoAIA: true, At: "2026-01-02T03:04:05Z", Format: "jsonl", Verbose: true, Protocols: true,
-		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true}, Revocation: "hard", Out: "r.csv", CSVBOM: true,
+		Bundle: BundleFlags{Dir: "out", Force: true, IncludeSelfSigned: true}, Revocation: "hard", PostQuantum: true, Quiet: true, Shard: "1/4",
+		Out: "r.csv", CSVBOM: true,
 	}
-	want.Net.DNS, want.Net.Resolve, want.Net.Timeout = "127.0.0.1:53", []string{"a:443:127.0.0.1"}, 3*time.Second
+	want.Net.DNS, want.Net.Resolve, want.Net.Timeout, want.Net.ConnectTimeout = "127.0.0.1:53", []string{"a:443:127.0.0.1"}, 3*time.Second, 2*time.Second
 	if diff := cmp.Diff(want, got.Flags); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}
@@ -46,12 +47,13 @@ func TestDefaults(t *testing.T) {
 	if err := c.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Concurrency != 64 || got.Net.Timeout != 10*time.Second || got.Format != "text" || got.NoAIA || len(got.Roots) != 0 || len(got.Issuers) != 0 || got.NoLyncAssumption || got.Protocols || got.Revocation != "soft" {
+	if got.Concurrency != 256 || got.Net.Timeout != 5*time.Second || got.Net.ConnectTimeout != 0 || got.PostQuantum || got.Quiet || got.Shard != "" || got.Format != "text" || got.NoAIA || len(got.Roots) != 0 || len(got.Issuers) != 0 || got.NoLyncAssumption || got.Protocols || got.Revocation != "soft" {
 		t.Errorf("defaults: %+v", got.Flags)
 	}
 }
 
 func TestPrepareRejects(t *testing.T) {
+	t.Setenv("JOB_COMPLETION_INDEX", "")
 	ios, _, _, _ := cmdutil.Test()
 	for _, tc := range []struct {
 		f    Flags
@@ -62,6 +64,8 @@ func TestPrepareRejects(t *testing.T) {
 		{Flags{Format: "text", Concurrency: 1, Bundle: BundleFlags{Force: true}}, "--force and --include-self-signed go with --bundle DIR"},
 		{Flags{Format: "json", Concurrency: 1, CSVBOM: true}, "--csv-bom goes with --format csv"},
 		{Flags{Format: "text", Concurrency: 1, Revocation: "strict"}, `unknown --revocation "strict" (want soft, hard or off)`},
+		{Flags{Format: "text", Concurrency: 1, Shard: "4/4"}, `bad --shard "4/4": K must be a number from 0 to 3`},
+		{Flags{Format: "text", Concurrency: 1, Shard: "4"}, `JOB_COMPLETION_INDEX is not set`},
 	} {
 		tc.f.Net.Timeout = time.Second
 		_, err := tc.f.Prepare(ios, time.Now, "v")

@@ -186,10 +186,87 @@ func TestReportFormatsFromOneScan(t *testing.T) {
 	if code, _, stderr := run(t, "report", "--from", out("ok.json"), "--format", "html"); code != 0 {
 		t.Errorf("a report without errors exited %d, want 0: %s", code, stderr)
 	}
-	// Two reports: both sets of targets, in order, totals recomputed.
+	// Two reports merged: the target both hold counted once, the totals
+	// recomputed.
 	code, stdout, _ := run(t, "report", "--from", out("ok.json"), "--from", out("scan.json"))
-	if code != 1 || !strings.Contains(stdout, "7 targets: 4 OK, 0 WARN, 2 FAIL, 1 UNREACHABLE") {
+	if code != 1 || !strings.Contains(stdout, "6 targets: 3 OK, 0 WARN, 2 FAIL, 1 UNREACHABLE") {
 		t.Errorf("two reports: exit %d:\n%s", code, stdout)
+	}
+}
+
+// TestReportMergesApartScans: the lync pool scanned apart from the rest,
+// the two reports merged by trustgap report, are the scan of both, byte for
+// byte: the Exchange chains on the pool's root become lync-root-assumed,
+// per address too (addresses[].trusted), and mail's inconsistent-servers is
+// rebuilt from both servers' leaves (the self-signed one only in
+// other_certs). The page and the sheet render from the merge.
+func TestReportMergesApartScans(t *testing.T) {
+	dir, args := reportLab(t)
+	out := func(name string) string { return filepath.Join(dir, name) }
+	list, err := os.ReadFile(out("lab.targets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lync, others []string
+	for _, l := range strings.Split(strings.TrimSpace(string(list)), "\n") {
+		if strings.HasPrefix(l, "lync ") {
+			lync = append(lync, l)
+		} else {
+			others = append(others, l)
+		}
+	}
+	scan := func(name string, lines []string) []byte {
+		t.Helper()
+		f := out(name + ".targets")
+		if err := os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a := append(slices.Clone(args), "-f", f, "--format", "json", "--out", out(name+".json"))
+		a = slices.Delete(a, 0, 2) // the whole list's -f
+		if code, _, stderr := run(t, append([]string{"scan"}, a...)...); code != 1 && code != 0 {
+			t.Fatalf("scan %s exited %d: %s", name, code, stderr)
+		}
+		b, err := os.ReadFile(out(name + ".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// With --no-aia, the Exchange servers' chains reach Contoso's root
+	// only from the pool (in a scan with it) or from --issuers: give it,
+	// as the organisation would, to every scan.
+	var pool struct {
+		Targets []report.Target `json:"targets"`
+	}
+	if err := json.Unmarshal(scan("lync", lync), &pool); err != nil || len(pool.Targets) != 1 || pool.Targets[0].Root == nil {
+		t.Fatalf("the pool's scan: %v", err)
+	}
+	c, err := x509.ParseCertificate(pool.Targets[0].Root.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out("contoso-root.pem"), testca.PEM(c), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, "--issuers", out("contoso-root.pem"))
+	whole := scan("whole", append(slices.Clone(lync), others...))
+	scan("lync", lync)
+	apart := scan("others", others)
+	if !bytes.Contains(apart, []byte(`"untrusted-root"`)) || bytes.Contains(apart, []byte(`"lync-root-assumed"`)) ||
+		!bytes.Contains(apart, []byte(`"other_certs"`)) || !bytes.Contains(apart, []byte(`"inconsistent-servers"`)) {
+		t.Fatalf("scanned without the pool, mail should be untrusted-root, with other_certs and inconsistent-servers:\n%s", apart)
+	}
+	code, stdout, stderr := run(t, "report", "--from", out("lync.json"), "--from", out("others.json"), "--format", "json")
+	if code != 1 {
+		t.Fatalf("report exited %d: %s", code, stderr)
+	}
+	if d := cmp.Diff(string(whole), stdout); d != "" {
+		t.Errorf("the apart scans merged differ from the scan of both (-scan +merged):\n%s", d)
+	}
+	for _, f := range []string{"html", "csv"} {
+		if code, _, stderr := run(t, "report", "--from", out("lync.json"), "--from", out("others.json"), "--format", f, "--out", out("merged."+f)); code != 1 {
+			t.Errorf("report --format %s exited %d: %s", f, code, stderr)
+		}
 	}
 }
 

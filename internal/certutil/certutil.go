@@ -24,6 +24,8 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,13 +85,85 @@ func (s SigStatus) String() string {
 	return "not checkable"
 }
 
-// CheckSignedBy checks child's signature with parent's key.
+// CheckSignedBy checks child's signature with parent's key, once per run:
+// the answer depends only on child's bytes and parent's public key, so it
+// is remembered by their hashes (see [SignatureChecks]), and every target
+// of a scan whose chain shares a CA link, or a root, reuses it. A CA's
+// link (and a self-signature) is remembered for the run; a server
+// certificate's while it is among the last [maxLeafSigs] checked, which
+// serves a certificate installed on several servers without a memory that
+// grows with the estate.
 // x509.Certificate.CheckSignature is used rather than CheckSignatureFrom so
 // that SHA-1 signatures (old Exchange and CA certificates) are still checked:
 // weak algorithms are findings, not broken links. MD5 with RSA, which
 // crypto/x509 refuses, is checked here with [rsa.VerifyPKCS1v15], and DSA
 // with [dsa.Verify]; MD2 cannot be checked.
 func CheckSignedBy(child, parent *x509.Certificate) SigStatus {
+	k := sigKey{sha256.Sum256(child.Raw), sha256.Sum256(parent.RawSubjectPublicKeyInfo)}
+	c := leafSigs
+	if child.IsCA || bytes.Equal(child.RawIssuer, child.RawSubject) {
+		c = caSigs
+	}
+	return c.do(k, func() SigStatus {
+		sigChecks.Add(1)
+		return checkSignedBy(child, parent)
+	})
+}
+
+// sigKey names one signature check: the child's hash, the parent key's.
+type sigKey struct{ child, parentKey [32]byte }
+
+// The bounds of the signature memories: past maxCASigs, CA links are
+// checked again (a hostile server may send many certificates); past
+// maxLeafSigs, the memory of server certificates' links starts over.
+const (
+	maxCASigs   = 1 << 16
+	maxLeafSigs = 1024
+)
+
+// sigCache remembers checks; concurrent checks of one pair wait for the
+// first.
+type sigCache struct {
+	mu     sync.Mutex
+	m      map[sigKey]*sigEntry
+	max    int
+	forget bool // when full, start over (else keep what is there)
+}
+
+type sigEntry struct {
+	once sync.Once
+	st   SigStatus
+}
+
+var (
+	caSigs    = &sigCache{m: map[sigKey]*sigEntry{}, max: maxCASigs}
+	leafSigs  = &sigCache{m: map[sigKey]*sigEntry{}, max: maxLeafSigs, forget: true}
+	sigChecks atomic.Int64
+)
+
+func (c *sigCache) do(k sigKey, check func() SigStatus) SigStatus {
+	c.mu.Lock()
+	e, ok := c.m[k]
+	if !ok {
+		e = &sigEntry{}
+		if len(c.m) >= c.max && c.forget {
+			c.m = map[sigKey]*sigEntry{}
+		}
+		if len(c.m) < c.max {
+			c.m[k] = e
+		}
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.st = check() })
+	return e.st
+}
+
+// SignatureChecks returns how many signatures [CheckSignedBy] has verified
+// since the process started (answers from its memory not counted): a
+// counter for tests and benchmarks.
+func SignatureChecks() int64 { return sigChecks.Load() }
+
+func checkSignedBy(child, parent *x509.Certificate) SigStatus {
 	err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
 	if err == nil {
 		return SigValid
