@@ -49,10 +49,11 @@ type Scanner struct {
 	// Concurrency bounds the connections in flight, every address and
 	// protocol probe counted; zero means [DefaultConcurrency].
 	Concurrency int
-	// MaxHeld and MaxHeldBytes bound the results that completed but wait
-	// for an earlier target to be emitted (ordered output): a count and
-	// an estimate of their memory. When either is reached no new target
-	// is started until the head of the list completes. Zero means
+	// MaxHeld and MaxHeldBytes bound the results waiting for an earlier
+	// target to be emitted (ordered output): MaxHeld counts the targets
+	// started and not yet emitted (in flight or completed), MaxHeldBytes
+	// estimates the memory of the completed ones. When either is reached
+	// no new target is started until the head of the list is emitted. Zero means
 	// [DefaultMaxHeld] (or 16 per connection slot, when more) and
 	// [DefaultMaxHeldBytes].
 	MaxHeld      int
@@ -293,6 +294,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 	}, func(k int, r *chain.Result) error {
 		if r == nil {
 			skipped[others[k]] = true
+			gate.release(0)
 		} else {
 			pending[r.Index] = r
 			gate.hold(resultSize(r))
@@ -315,8 +317,11 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 }
 
 // holdGate bounds the results held for ordered output, in number and in
-// estimated bytes: the dispatcher waits for room before starting a
-// target, and the collector holds and releases results.
+// estimated bytes: the dispatcher reserves a place before starting a
+// target (so the count covers the targets in flight too, and no target
+// starts once it is reached, whatever the timing of the workers), the
+// collector adds the size of each completed result and releases a place
+// when the result is emitted or comes back empty.
 type holdGate struct {
 	mu              sync.Mutex
 	n, maxN         int
@@ -334,16 +339,21 @@ func newHoldGate(maxN int, maxBytes int64, conc int) *holdGate {
 	return &holdGate{maxN: maxN, maxBytes: maxBytes, room: make(chan struct{}, 1)}
 }
 
-func (g *holdGate) full() bool {
+// take reserves a place when there is room.
+func (g *holdGate) take() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.n >= g.maxN || g.bytes >= g.maxBytes
+	if g.n >= g.maxN || g.bytes >= g.maxBytes {
+		return false
+	}
+	g.n++
+	return true
 }
 
-// wait returns true once there is room for one more result, or false when
-// ctx is done or stop is closed first.
-func (g *holdGate) wait(ctx context.Context, stop <-chan struct{}) bool {
-	for g.full() {
+// reserve returns true once it reserved a place for one more target, or
+// false when ctx is done or stop is closed first.
+func (g *holdGate) reserve(ctx context.Context, stop <-chan struct{}) bool {
+	for !g.take() {
 		select {
 		case <-g.room:
 		case <-stop:
@@ -355,13 +365,14 @@ func (g *holdGate) wait(ctx context.Context, stop <-chan struct{}) bool {
 	return true
 }
 
+// hold adds the size of a completed result, whose place was reserved.
 func (g *holdGate) hold(size int64) {
 	g.mu.Lock()
-	g.n++
 	g.bytes += size
 	g.mu.Unlock()
 }
 
+// release frees a place, and the size of its result.
 func (g *holdGate) release(size int64) {
 	g.mu.Lock()
 	g.n--
@@ -422,13 +433,13 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 	go func() {
 		defer close(jobs)
 		for k := 0; k < n; k++ {
-			if gate != nil && !gate.wait(ctx, stop) {
+			if gate != nil && !gate.reserve(ctx, stop) {
 				return
 			}
 			select {
 			case jobs <- k:
 			case <-stop:
-				return
+				return // the scan is over: the place reserved does not matter
 			case <-ctx.Done():
 				return
 			}
