@@ -72,7 +72,7 @@ targets de-duplicated and the Lync comparison redone across all of them.`,
 	}
 	c.Flags().StringArrayVar(&opts.From, "from", nil, "a saved scan report (`REPORT.json`, - for stdin; repeatable: several are merged)")
 	c.Flags().StringVar(&opts.Out.Dir, "out", "", "write the bundle to `DIR` (must not exist or be empty)")
-	c.Flags().BoolVar(&opts.Out.Force, "force", false, "replace DIR if it exists")
+	c.Flags().BoolVar(&opts.Out.Force, "force", false, "replace DIR only if it holds a trustgap bundle whose files match its manifest.json (nothing else is ever replaced)")
 	c.Flags().BoolVar(&opts.Out.IncludeSelfSigned, "include-self-signed", false, "also deploy self-signed server certificates (a stop-gap)")
 	c.Flags().StringVar(&at, "now", "", "generation time recorded in the bundle (`RFC3339`; default: now)")
 	return c
