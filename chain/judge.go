@@ -570,13 +570,30 @@ func (j *Judge) completeness(r *Result) {
 	default:
 		why = "AIA fetching is off or found no matching certificate"
 	}
-	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it): trustgap then tells whether the server should send it (an intermediate) or the clients lack it (a root)", issuer)
 	alone := ""
 	if len(p.Links) == 1 {
 		alone = " (the server sent only its own certificate)"
 	}
+	if d := j.disallowedIssuer(last); d != nil {
+		r.add(finding.CodeIncomplete, finding.SevError,
+			fmt.Sprintf("the store holds it as Disallowed: clients refuse it. Have the certificate of %s reissued by a CA clients trust; if %q was distrusted by mistake, take it out of the clients' Untrusted Certificates (Disallowed) store by Group Policy", r.Target.Host, issuer),
+			"the chain stops at %s%s: its issuer %s is not presented by the server, and the client store holds it as Disallowed: clients refuse it", describe(last), alone, describe(d))
+		return
+	}
+	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it): trustgap then tells whether the server should send it (an intermediate) or the clients lack it (a root)", issuer)
 	r.add(finding.CodeIncomplete, finding.SevError, fix,
 		"the chain stops at %s%s: its issuer %q is not presented by the server, not in the client store and not given with --issuers, and %s", describe(last), alone, issuer, why)
+}
+
+// disallowedIssuer returns the certificate of the client store's Disallowed
+// store that issued c (its subject, and a signature that verifies), or nil.
+func (j *Judge) disallowedIssuer(c *x509.Certificate) *x509.Certificate {
+	for _, d := range j.Disallowed.issuers(c) {
+		if c.CheckSignatureFrom(d) == nil {
+			return d
+		}
+	}
+	return nil
 }
 
 func quoteAll(ss []string) []string {
