@@ -179,11 +179,15 @@ var afterLync = map[string]bool{
 // lyncView is the Lync comparison across every report: the lync targets'
 // roots, and whether the scans made the Lync assumption.
 type lyncView struct {
-	roots *chain.CertSet // every lync target's root (different-ca names them)
-	// anchors are the lync roots the scans assumed trusted: those of
-	// asserted lync targets (not role_inferred) that are neither
-	// Disallowed nor impersonating a known root (chain.Judge.SetLync).
-	// A report marks them with lync-root-assumed on a lync target.
+	// roots are the roots of Lync's CA that different-ca compares with
+	// and names (chain.Judge.Lync): those of asserted lync targets (not
+	// role_inferred) that are neither Disallowed nor impersonating a
+	// known root, whether in the store, assumed or (under
+	// --no-lync-assumption) untrusted.
+	roots *chain.CertSet
+	// anchors are the lync roots the scans assumed trusted (the roots
+	// above that are not in the store, unless --no-lync-assumption). A
+	// report marks them with lync-root-assumed on a lync target.
 	anchors *chain.CertSet
 	names   []string
 	assume  bool
@@ -194,6 +198,7 @@ type lyncView struct {
 func relync(reports []*Document, targets []*Target) error {
 	v := lyncView{roots: &chain.CertSet{}, anchors: &chain.CertSet{}, assume: true}
 	assumeFrom := ""
+	var untrusted []*x509.Certificate // asserted lync roots judged untrusted-root
 	for _, r := range reports {
 		for _, t := range r.Targets {
 			if t.Role != target.RoleLync || t.Root == nil || len(t.Chain) < 2 {
@@ -203,28 +208,44 @@ func relync(reports []*Document, targets []*Target) error {
 			if err != nil {
 				return fmt.Errorf("report: %s: %s: its root does not parse: %v", r.Name, short(t.Target), err)
 			}
-			v.roots.Add(c)
+			// An inferred lync role, a Disallowed chain or an
+			// impersonating root is never Lync's CA, whatever the flag.
+			refused := t.RoleInferred || hasCode(t.Findings, finding.CodeDisallowed) || hasCode(t.Findings, finding.CodeImpersonatingRoot)
 			if t.Root.InStore {
+				if !refused {
+					v.roots.Add(c)
+				}
 				continue
 			}
 			// A lync target's own root, not in the store, tells how it
 			// was judged: assumed, or not because the scan made no
-			// assumption. An inferred lync role, a Disallowed chain or an
-			// impersonating root is never assumed, whatever the flag.
+			// assumption.
 			assume := hasCode(t.Findings, finding.CodeLyncRootAssumed)
 			if assume {
 				v.anchors.Add(c)
+				v.roots.Add(c)
 			}
-			if t.RoleInferred || hasCode(t.Findings, finding.CodeDisallowed) || hasCode(t.Findings, finding.CodeImpersonatingRoot) {
+			if refused {
 				continue
 			}
 			if !assume && !hasCode(t.Findings, finding.CodeUntrustedRoot) {
 				continue
 			}
+			if !assume {
+				untrusted = append(untrusted, c)
+			}
 			if assumeFrom != "" && assume != v.assume {
 				return &MergeError{Name: r.Name, Why: "it was scanned with and the others without --no-lync-assumption (or the other way round): merge reports scanned alike"}
 			}
 			v.assume, assumeFrom = assume, r.Name
+		}
+	}
+	if !v.assume {
+		// No assumption made: the asserted lync roots are Lync's CA all
+		// the same. (With it, an asserted root left untrusted was refused:
+		// Disallowed under another certificate with its key.)
+		for _, c := range untrusted {
+			v.roots.Add(c)
 		}
 	}
 	v.names = chain.LyncNames(v.roots)
