@@ -37,8 +37,9 @@ a server certificate renewed with the same key or re-keyed, another issuer
 or root (a change of CA, flagged loudly), another verdict, findings added or
 resolved, expiry moved within 90, 30, 14 or 7 days, targets added and
 removed. Exit status: 1 when something got worse (a verdict down, a new
-error, another root, trust lost, expiry nearer), so a scheduled task can
-alert on it; 0 otherwise; 2 usage or input error.`,
+error, another root that clients do not trust, trust lost, expiry nearer;
+a move to a root clients trust is shown as CA CHANGED but is not worse), so
+a scheduled task can alert on it; 0 otherwise; 2 usage or input error.`,
 		Example: `  trustgap diff last-week.json today.json
   trustgap diff last-week.json today.json --format html --out changes.html`,
 		Args: func(c *cobra.Command, args []string) error {

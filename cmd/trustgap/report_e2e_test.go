@@ -874,8 +874,22 @@ func TestDiff(t *testing.T) {
 		cur: func(l *diffLab) {
 			l.set("mail.contoso.test", leaf("mail.contoso.test", contoso, days(400), nil), contoso.inter.Cert)
 		},
-		want:     []string{"mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!"},
-		wantText: []string{"WORSE    ews mail.contoso.test", "! CA CHANGED: the chain now ends at root \"CN=Contoso Root CA\"", "issuer changed: \"CN=Corp Issuing CA\" -> \"CN=Contoso Issuing CA\""},
+		// A move to a root clients trust is a change, shown loudly, not a
+		// change for the worse.
+		want:     []string{"mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root"},
+		wantText: []string{"CHANGED  ews mail.contoso.test", "    CA CHANGED: the chain now ends at root \"CN=Contoso Root CA\"", ": clients trust the new root\n", "issuer changed: \"CN=Corp Issuing CA\" -> \"CN=Contoso Issuing CA\""},
+		wantExit: 0,
+	}, {
+		name: "a CA switch to a root clients do not have",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", fabrikam, days(400), nil), fabrikam.inter.Cert, fabrikam.root.Cert)
+		},
+		want: []string{"mail.contoso.test verdict!", "mail.contoso.test trusted!", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!",
+			"mail.contoso.test finding-added!", "mail.contoso.test finding-added"},
+		wantText: []string{"WORSE    ews mail.contoso.test", "! CA CHANGED: the chain now ends at root \"CN=Fabrikam Root CA\"", ": clients must trust the new root\n"},
 		wantExit: 1,
 	}, {
 		name: "a new failure: the intermediate no longer sent",
@@ -896,11 +910,11 @@ func TestDiff(t *testing.T) {
 		cur: func(l *diffLab) {
 			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
 		},
-		want:     []string{"mail.contoso.test verdict", "mail.contoso.test trusted", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!", "mail.contoso.test finding-resolved", "mail.contoso.test finding-resolved"},
-		wantText: []string{"verdict FAIL -> OK", "resolved error untrusted-root", "resolved info root-presented"},
-		// The fix is a change of CA, which diff flags whatever its
-		// direction.
-		wantExit: 1,
+		want:     []string{"mail.contoso.test verdict", "mail.contoso.test trusted", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root", "mail.contoso.test finding-resolved", "mail.contoso.test finding-resolved"},
+		wantText: []string{"verdict FAIL -> OK", "resolved error untrusted-root", "resolved info root-presented", "CA CHANGED: the chain now ends at root \"CN=Corp Root CA\""},
+		// The fix is a change of CA, to a root clients trust: reported,
+		// not worse.
+		wantExit: 0,
 	}, {
 		name: "a fixed failure: the intermediate sent again",
 		old: func(l *diffLab) {
