@@ -47,8 +47,9 @@ type Cert struct {
 	// DER is the certificate itself, so a saved report can be turned into a
 	// bundle offline (trustgap bundle --from).
 	DER []byte `json:"der"`
-	// Revocation is the certificate's revocation status (chain
-	// certificates only, not the root entry).
+	// Revocation is the certificate's revocation status (chain and
+	// other_certs certificates, as checked on the chain of the address that
+	// presented them; not the root entry).
 	Revocation *Revocation `json:"revocation,omitempty"`
 }
 
@@ -99,7 +100,8 @@ type Target struct {
 	Findings  []finding.Finding `json:"findings"`
 	// OtherCerts are the certificates of the addresses' chains that Chain
 	// does not hold (when the servers behind the name differ), so that
-	// every SHA-1 of an address's chain can be looked up.
+	// every SHA-1 of an address's chain can be looked up, each with its
+	// revocation status.
 	OtherCerts []Cert `json:"other_certs,omitempty"`
 	// Index is the target's position in the scanned list (from 0), in the
 	// reports of a sharded scan (scan --shard) only: [Merge] puts shards
@@ -224,7 +226,9 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 				ra.Chain = append(ra.Chain, sha1)
 				if !seen[sha1] {
 					seen[sha1] = true
-					tr.OtherCerts = append(tr.OtherCerts, NewCert(l.Cert, l.Source))
+					c := NewCert(l.Cert, l.Source)
+					c.Revocation = NewRevocation(l.Revocation)
+					tr.OtherCerts = append(tr.OtherCerts, c)
 				}
 			}
 		}

@@ -16,6 +16,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,12 +104,91 @@ func addRevocation(r *chain.Result, fs []finding.Finding) {
 	}
 }
 
-// revocation runs the revocation check of r's path, if any.
-func (s *Scanner) revocation(ctx context.Context, r *chain.Result) []finding.Finding {
-	if s.Revocation == nil || r.Path == nil {
+// revChecks are the revocation findings of a result: of each of its
+// addresses (by position), or of the result itself when it has none.
+type revChecks struct {
+	own   []finding.Finding
+	addrs [][]finding.Finding
+}
+
+// revocation checks the revocation of r's paths: every address's built
+// path, each distinct chain once (an address presenting the same chain as
+// an earlier one gets its statuses and findings), the distinct ones at
+// once, each within the checker's budget. It records the statuses on the
+// paths; nil when there is no checker.
+func (s *Scanner) revocation(ctx context.Context, r *chain.Result) *revChecks {
+	if s.Revocation == nil {
 		return nil
 	}
-	return s.Revocation.Check(ctx, r.Path)
+	rc := &revChecks{}
+	if len(r.Addresses) == 0 {
+		if r.Path != nil {
+			rc.own = s.Revocation.Check(ctx, r.Path)
+		}
+		return rc
+	}
+	rc.addrs = make([][]finding.Finding, len(r.Addresses))
+	first := map[string]int{} // a chain's key: the address that checks it
+	same := make([]int, len(r.Addresses))
+	var wg sync.WaitGroup
+	for i, a := range r.Addresses {
+		same[i] = -1
+		if a.Path == nil {
+			continue
+		}
+		k := pathKey(a.Path)
+		if f, ok := first[k]; ok {
+			same[i] = f
+			continue
+		}
+		first[k] = i
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc.addrs[i] = s.Revocation.Check(ctx, a.Path)
+		}()
+	}
+	wg.Wait()
+	for i, f := range same {
+		if f < 0 {
+			continue
+		}
+		rc.addrs[i] = slices.Clone(rc.addrs[f])
+		for k := range r.Addresses[i].Path.Links {
+			if rev := r.Addresses[f].Path.Links[k].Revocation; rev != nil {
+				c := *rev
+				r.Addresses[i].Path.Links[k].Revocation = &c
+			}
+		}
+	}
+	return rc
+}
+
+// pathKey identifies a built chain by its certificates.
+func pathKey(p *chain.Path) string {
+	var b strings.Builder
+	for _, l := range p.Links {
+		b.Write(l.Cert.Raw)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// applyRevocation adds the revocation findings to a judged result and its
+// addresses, and recombines the target from them (so an address with a
+// revoked certificate fails, and inconsistent-servers says so).
+func applyRevocation(r *chain.Result, rc *revChecks) {
+	if rc == nil {
+		return
+	}
+	if len(r.Addresses) == 0 {
+		addRevocation(r, rc.own)
+		return
+	}
+	for i, a := range r.Addresses {
+		addRevocation(a, rc.addrs[i])
+	}
+	r.Recombine()
 }
 
 // Default bounds on the results held for ordered output: results that
@@ -187,7 +268,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
-	lyncRev := make(map[int][]finding.Finding, len(lyncIdx))
+	lyncRev := make(map[int]*revChecks, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
@@ -226,7 +307,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 			continue
 		}
 		j.Apply(r)
-		addRevocation(r, lyncRev[r.Index])
+		applyRevocation(r, lyncRev[r.Index])
 		if s.Progress != nil {
 			s.Progress(r)
 		}
@@ -289,7 +370,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		if ctx.Err() != nil {
 			return nil
 		}
-		addRevocation(r, rev)
+		applyRevocation(r, rev)
 		return r
 	}, func(k int, r *chain.Result) error {
 		if r == nil {
