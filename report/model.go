@@ -74,6 +74,10 @@ type Target struct {
 	// discovery to a Lync endpoint of a step after the one clients sign in
 	// at: such a lync target's root is never assumed trusted.
 	RoleInferred bool `json:"role_inferred,omitempty"`
+	// Discovery says where trustgap discover --scan found the target, and
+	// whether clients use it (nothing is deployed for an endpoint they do
+	// not use); omitted for targets the user gave.
+	Discovery *Discovery `json:"discovery,omitempty"`
 	// Verdict is ok, warn, fail or unreachable: the worst of the
 	// target's own and its addresses'.
 	Verdict chain.Verdict `json:"verdict"`
@@ -107,6 +111,16 @@ type Target struct {
 	// reports of a sharded scan (scan --shard) only: [Merge] puts shards
 	// back in the list's order with it.
 	Index *int `json:"index,omitempty"`
+}
+
+// Discovery is where discovery found a target (target.Discovery).
+type Discovery struct {
+	// Step is the lookup that found it: "Autodiscover step 2", "Lync
+	// step 5".
+	Step string `json:"step"`
+	// Used is whether clients use the endpoint: it answers at the step
+	// where discovery says clients find Autodiscover or sign in to Lync.
+	Used bool `json:"used"`
 }
 
 // Presented is one certificate as the server sent it.
@@ -198,6 +212,9 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 		Address: r.Addr, Verdict: r.Verdict(), TLSVersion: versionName(r.TLSVersion), CipherSuite: suiteName(r.CipherSuite),
 		Chain: []Cert{}, Trusted: r.Trusted, Presented: []Presented{}, Protocols: protocolsOf(r.Protocols),
 		Addresses: []Address{}, Findings: findingsOf(r.Findings),
+	}
+	if d := r.Target.Discovery; d != nil {
+		tr.Discovery = &Discovery{Step: d.Step, Used: d.Used}
 	}
 	if r.Path != nil {
 		for _, l := range r.Path.Links {

@@ -157,8 +157,14 @@ func (b *Flags) WriteInfo(io *cmdutil.IOStreams, plan *remediate.Plan, meta reme
 		}
 		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", certutil.Subject(it.Cert), it.Thumbprint())
 	}
+	for _, tc := range plan.Intercepted {
+		io.Warnf("%s %s left out of the bundle: its connection is intercepted (%s): nothing to deploy, and it stays broken until clients reach the real server", certutil.SafeText(string(tc.Role)), certutil.SafeText(tc.Target), strings.Join(tc.Codes, ", "))
+	}
 	for _, tc := range plan.Excluded {
 		io.Warnf("%s %s left out of the bundle: its chain has problems in the CA hierarchy that no deployment fixes (%s)", certutil.SafeText(string(tc.Role)), certutil.SafeText(tc.Target), strings.Join(tc.Codes, ", "))
+	}
+	for _, u := range plan.Unused {
+		io.Warnf("%s %s left out of the bundle: %s", certutil.SafeText(string(u.Role)), certutil.SafeText(u.Target), certutil.SafeText(u.Why()))
 	}
 	if plan.Empty() {
 		io.Infof("nothing to deploy: no untrusted root or missing intermediate; no bundle written")
