@@ -85,9 +85,18 @@ func bundleRun(o *BundleOptions) error {
 	pl := &remediate.Planner{IncludeSelfSigned: o.Out.IncludeSelfSigned}
 	if len(o.From) == 1 {
 		// One report is read as a stream, never held whole.
-		err := withReport(o.IO, o.From[0], func(in io.Reader, name string) error { return report.Read(in, name, pl.Add) })
+		shard := false
+		err := withReport(o.IO, o.From[0], func(in io.Reader, name string) error {
+			return report.Read(in, name, func(t *report.Target) error {
+				shard = shard || t.Index != nil
+				return pl.Add(t)
+			})
+		})
 		if err != nil {
 			return err
+		}
+		if shard {
+			o.IO.Warnf("%s is the report of one shard (scan --shard): the bundle covers only its targets; give every shard's report with --from to bundle them all", certutil.SafeText(o.From[0]))
 		}
 	} else {
 		m, err := cmdreport.ReadReports(o.IO, o.From)

@@ -102,7 +102,14 @@ func ReadReports(io *cmdutil.IOStreams, names []string) (*report.Document, error
 		}
 		docs = append(docs, doc)
 	}
-	return report.Merge(docs)
+	m, err := report.Merge(docs)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range m.Warnings {
+		io.Warnf("%s", w)
+	}
+	return m, nil
 }
 
 func reportRun(o *ReportOptions) error {

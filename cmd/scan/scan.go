@@ -216,6 +216,9 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if o.CSVBOM && o.Format != "csv" {
 		return nil, cmdutil.FlagErrorf("--csv-bom goes with --format csv")
 	}
+	if o.Shard != "" && o.Bundle.Dir != "" {
+		return nil, cmdutil.FlagErrorf("--bundle with --shard would write a bundle of one shard's targets: save each shard's report (--format json), then merge them into one bundle with trustgap bundle --from SHARD-0.json --from SHARD-1.json ... --out DIR")
+	}
 	if err := o.Bundle.Check(); err != nil {
 		return nil, err
 	}
@@ -263,13 +266,13 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	}
 	sc := NewScanner(d, store, at, conc)
 	sc.NoLyncAssumption, sc.Protocols = o.NoLyncAssumption, o.Protocols
-	sharded := false
+	sharded, shard := false, ""
 	if o.Shard != "" {
 		sh, err := target.ParseShard(o.Shard, os.Getenv("JOB_COMPLETION_INDEX"))
 		if err != nil {
 			return nil, &cmdutil.FlagError{Err: err}
 		}
-		sc.Selected, sharded = sh.Contains, true
+		sc.Selected, sharded, shard = sh.Contains, true, sh.String()
 	}
 	if len(o.Issuers) > 0 {
 		is, err := rootstore.Load(o.Issuers...)
@@ -296,6 +299,7 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
 	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled() && o.Out == "", Verbose: o.Verbose, Public: public,
 		Store: report.NewStore(store, runtime.GOOS), Run: report.NewRun(at, version), CSVBOM: o.CSVBOM, Index: sharded}
+	ropts.Run.Shard = shard
 	if o.Bundle.Dir != "" && o.Format == "html" {
 		ropts.Bundle = &report.Bundle{} // filled in when the bundle is written
 	}
