@@ -138,15 +138,18 @@ func (v Verdict) rank() int {
 // goroutines at once.
 type Judge struct {
 	Store *CertSet // the client root store
-	// Lync holds the roots of every lync target (asserted or inferred),
-	// which different-ca compares Exchange's roots with.
+	// Lync holds the roots of Lync's CA that different-ca compares
+	// Exchange's roots with: those of lync targets whose role was
+	// asserted, and that are neither Disallowed nor impersonating a known
+	// root ([Judge.SetLync]); none, and no different-ca, when there is no
+	// such root. A root of an inferred lync target (port 5061, a discovery
+	// step clients do not use) is not Lync's CA for that comparison.
 	Lync *CertSet
 	// LyncAnchors holds the lync roots clients are assumed to trust (the
-	// Lync assumption): those of lync targets whose role was asserted, and
-	// that are neither Disallowed nor impersonating a known root
-	// ([Judge.SetLync]). NewJudge sets it to its lync argument.
+	// Lync assumption): Lync, unless NoLyncAssumption. NewJudge sets both
+	// to its lync argument.
 	LyncAnchors *CertSet
-	// LyncNames names the lync roots for different-ca messages.
+	// LyncNames names the roots of Lync for different-ca messages.
 	LyncNames []string
 	// NoLyncAssumption stops the lync roots counting as trusted: a lync
 	// target whose root is not in Store is then untrusted-root.
@@ -192,14 +195,15 @@ func LyncNames(lync *CertSet) []string {
 }
 
 // SetLync takes the results of the lync targets (built, not yet judged,
-// in input order) and sets Lync (every lync root), LyncNames and
-// LyncAnchors: the roots of the targets whose role was asserted (written
-// "lync", or the step where discovery says clients sign in), unless the
-// client store's Disallowed holds the root (or its key under that name) or
-// another certificate of that target's chain, the root impersonates a
-// known root ([Judge.Impersonated]), or NoLyncAssumption is set. It returns the extra anchors other chains may
-// end at and the lync roots that may only complete a path (as untrusted
-// roots). Set Store, Disallowed, Namesake and NoLyncAssumption first.
+// in input order) and sets Lync, LyncNames and LyncAnchors: the roots of
+// the targets whose role was asserted (written "lync", or the step where
+// discovery says clients sign in), unless the client store's Disallowed
+// holds the root (or its key under that name) or another certificate of
+// that target's chain, or the root impersonates a known root
+// ([Judge.Impersonated]); LyncAnchors is empty under NoLyncAssumption. It
+// returns the extra anchors other chains may end at and the lync roots
+// that may only complete a path (as untrusted roots). Set Store,
+// Disallowed, Namesake and NoLyncAssumption first.
 func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
 	all, asserted, rest := &CertSet{}, &CertSet{}, &CertSet{}
 	var roots []*x509.Certificate
@@ -210,7 +214,7 @@ func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
 		}
 		all.Add(root.Cert)
 		roots = append(roots, root.Cert)
-		if !r.Target.RoleInferred && !j.NoLyncAssumption && j.refuseAnchor(root.Cert) == "" && !j.throughDisallowed(r.Path) {
+		if !r.Target.RoleInferred && j.refuseAnchor(root.Cert) == "" && !j.throughDisallowed(r.Path) {
 			asserted.Add(root.Cert)
 		}
 	}
@@ -219,8 +223,9 @@ func (j *Judge) SetLync(results []*Result) (anchors, known *CertSet) {
 			rest.Add(c)
 		}
 	}
-	j.Lync, j.LyncAnchors, j.LyncNames = all, asserted, LyncNames(all)
+	j.Lync, j.LyncAnchors, j.LyncNames = asserted, asserted, LyncNames(asserted)
 	if j.NoLyncAssumption {
+		j.LyncAnchors = &CertSet{}
 		return nil, all
 	}
 	return asserted, rest
@@ -570,13 +575,30 @@ func (j *Judge) completeness(r *Result) {
 	default:
 		why = "AIA fetching is off or found no matching certificate"
 	}
-	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it): trustgap then tells whether the server should send it (an intermediate) or the clients lack it (a root)", issuer)
 	alone := ""
 	if len(p.Links) == 1 {
 		alone = " (the server sent only its own certificate)"
 	}
+	if d := j.disallowedIssuer(last); d != nil {
+		r.add(finding.CodeIncomplete, finding.SevError,
+			fmt.Sprintf("the store holds it as Disallowed: clients refuse it. Have the certificate of %s reissued by a CA clients trust; if %q was distrusted by mistake, take it out of the clients' Untrusted Certificates (Disallowed) store by Group Policy", r.Target.Host, issuer),
+			"the chain stops at %s%s: its issuer %s is not presented by the server, and the client store holds it as Disallowed: clients refuse it", describe(last), alone, describe(d))
+		return
+	}
+	fix := fmt.Sprintf("give the certificate of %q with --issuers FILE (or --roots if clients should trust it): trustgap then tells whether the server should send it (an intermediate) or the clients lack it (a root)", issuer)
 	r.add(finding.CodeIncomplete, finding.SevError, fix,
 		"the chain stops at %s%s: its issuer %q is not presented by the server, not in the client store and not given with --issuers, and %s", describe(last), alone, issuer, why)
+}
+
+// disallowedIssuer returns the certificate of the client store's Disallowed
+// store that issued c (its subject, and a signature that verifies), or nil.
+func (j *Judge) disallowedIssuer(c *x509.Certificate) *x509.Certificate {
+	for _, d := range j.Disallowed.issuers(c) {
+		if c.CheckSignatureFrom(d) == nil {
+			return d
+		}
+	}
+	return nil
 }
 
 func quoteAll(ss []string) []string {

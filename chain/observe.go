@@ -69,6 +69,18 @@ func (j *Judge) applyAddresses(r *Result) {
 	for _, a := range r.Addresses {
 		j.Apply(a)
 	}
+	r.Recombine()
+}
+
+// Recombine sets a target's judgement from its addresses' (judged
+// already): the trust and findings of the one [Combine] chose, plus
+// inconsistent-servers when the servers differ and addresses-not-checked.
+// The scanner calls it again after adding each address's revocation
+// findings. A result without addresses is left as it is.
+func (r *Result) Recombine() {
+	if len(r.Addresses) == 0 {
+		return
+	}
 	p := primary(r.Addresses)
 	r.InStore, r.LyncRoot, r.Trusted = p.InStore, p.LyncRoot, p.Trusted
 	r.Findings = append([]finding.Finding(nil), p.Findings...)

@@ -364,6 +364,37 @@ func TestRuleDisallowed(t *testing.T) {
 	}
 }
 
+// TestMissingIssuerDisallowed: a chain whose missing issuer the client
+// store holds only as Disallowed (a pool on a distrusted root that does not
+// send it) says so, instead of advising --issuers.
+func TestMissingIssuerDisallowed(t *testing.T) {
+	p := newCA("Distrusted")
+	leaf := testca.New(leafOpts("pool.contoso.test"), p.inter)
+	s := setup{disallowed: []*x509.Certificate{p.inter.Cert}}
+	r := s.judge(t, leaf.Cert)
+	expect(t, r, "incomplete-chain/error", false)
+	f := r.Findings[0]
+	for _, want := range []string{"the client store holds it as Disallowed: clients refuse it", certutil.Thumbprint(p.inter.Cert)} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("message %q does not say %q", f.Message, want)
+		}
+	}
+	if !strings.HasPrefix(f.Fix, "the store holds it as Disallowed: clients refuse it") || strings.Contains(f.Fix, "--issuers") {
+		t.Errorf("fix %q", f.Fix)
+	}
+	// A Disallowed certificate with the issuer's name but another key did
+	// not issue it: the usual advice.
+	other := testca.New(testca.Options{CN: p.inter.Cert.Subject.CommonName, IsCA: true}, p.root)
+	if string(other.Cert.RawSubject) != string(leaf.Cert.RawIssuer) {
+		t.Fatal("the namesake does not have the issuer's name")
+	}
+	s.disallowed = []*x509.Certificate{other.Cert}
+	r = s.judge(t, leaf.Cert)
+	if f := r.Findings[0]; strings.Contains(f.Message, "Disallowed") || !strings.Contains(f.Fix, "--issuers") {
+		t.Errorf("another key: %s / %s", f.Message, f.Fix)
+	}
+}
+
 // TestPathChoice: among several paths, one valid at --now wins.
 func TestPathChoice(t *testing.T) {
 	root := testca.Root("Contoso Root CA")

@@ -87,9 +87,7 @@ func Run(ctx context.Context, o Options) *Report {
 	d := strings.ToLower(strings.TrimSuffix(o.Domain, "."))
 	r := &Report{Domain: d, SIPDomain: strings.ToLower(o.SIPDomain), Findings: []finding.Finding{}}
 
-	answered := func(p *Probe) bool {
-		return p.TLS != nil && p.TLS.NamesCover && p.HTTP != nil && (p.HTTP.Status == 401 || p.HTTP.Status == 200 && p.HTTP.Autodiscover)
-	}
+	answered := autodiscoverAnswers
 	httpsStep := func(n int, host string, port int) *Step {
 		p := pr.probe(ctx, "https", host, port, AutodiscoverPath)
 		s := &Step{N: n, What: p.URL(), Probes: []*Probe{p}}
@@ -156,6 +154,27 @@ func Run(ctx context.Context, o Options) *Report {
 		r.lync(ctx, pr, o.Resolver)
 	}
 	return r
+}
+
+// autodiscoverAnswers reports whether an Autodiscover probe answers as
+// clients need: a certificate that covers the host, and an Autodiscover
+// endpoint (HTTP 401 to an anonymous client, or an Autodiscover answer).
+func autodiscoverAnswers(p *Probe) bool {
+	return p.TLS != nil && p.TLS.NamesCover && p.HTTP != nil && (p.HTTP.Status == 401 || p.HTTP.Status == 200 && p.HTTP.Autodiscover)
+}
+
+// autodiscoverStep returns the Autodiscover step clients find it at (the
+// first that works, before any certificate error stops them), or nil.
+func (r *Report) autodiscoverStep() *Step {
+	for _, s := range r.Autodiscover {
+		if s.OK {
+			return s
+		}
+		if stopAt(s) != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // certNames are the names p's certificate covers, for messages.
@@ -438,31 +457,37 @@ func parentDomain(h string) string {
 
 // Targets returns every endpoint found in DNS that accepted a TCP
 // connection, with its role, as scan targets (in discovery order, without
-// duplicates). The Lync endpoints that answer at the step clients sign in
-// at are asserted lync targets; the other Lync endpoints are lync targets
-// with [target.Target.RoleInferred] set, whose roots are not assumed
-// trusted.
+// duplicates), each with its [target.Discovery]: the step that found it,
+// and whether clients use it. Clients use only the endpoint that answers
+// at the step where they find Autodiscover, or sign in to Lync (the
+// verdict step); the endpoints of earlier steps (that fail, or are web
+// sites) and of later ones (never reached) are not used, and nothing is
+// deployed for them. The used Lync endpoint is an asserted lync target;
+// the other Lync endpoints are lync targets with
+// [target.Target.RoleInferred] set, whose roots are not assumed trusted.
 func (r *Report) Targets() []target.Target {
 	var list target.List
-	add := func(role target.Role, p *Probe, inferred bool) {
+	add := func(role target.Role, p *Probe, step string, used bool) {
 		if !p.Reached() || p.Scheme == "http" {
 			return
 		}
 		t, err := target.ParseTarget(string(role) + " " + p.URL())
 		if err == nil {
-			t.RoleInferred = inferred
+			t.RoleInferred = role == target.RoleLync && !used
+			t.Discovery = &target.Discovery{Step: step, Used: used}
 			list.Add(t)
 		}
 	}
+	found := r.autodiscoverStep()
 	for _, s := range r.Autodiscover {
 		for _, p := range s.Probes {
-			add(target.RoleAutodiscover, p, false)
+			add(target.RoleAutodiscover, p, fmt.Sprintf("Autodiscover step %d", s.N), s == found && autodiscoverAnswers(p))
 		}
 	}
 	signIn := r.signInStep()
 	for _, s := range r.Lync {
 		for _, p := range s.Probes {
-			add(target.RoleLync, p, !(s == signIn && lyncAnswers(p)))
+			add(target.RoleLync, p, fmt.Sprintf("Lync step %d", s.N), s == signIn && lyncAnswers(p))
 		}
 	}
 	return list.Targets

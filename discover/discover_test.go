@@ -2,6 +2,7 @@ package discover_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -108,6 +109,47 @@ func TestStep1(t *testing.T) {
 	p := r.Autodiscover[0].Probes[0]
 	if p.DNS != "ok" || p.Connect != "ok" || !p.TLS.NamesCover || p.HTTP.Status != 401 {
 		t.Errorf("probe %+v", p)
+	}
+}
+
+// TestTargetsUsedAtTheVerdictStepOnly: clients use only the endpoint that
+// answers at the step where they find Autodiscover; the bare domain's web
+// site before it, the SRV target after it (never reached) and the step
+// clients stop at with a certificate error are found, but not used.
+func TestTargetsUsedAtTheVerdictStepOnly(t *testing.T) {
+	used := func(r *discover.Report) []string {
+		var out []string
+		for _, tg := range r.Targets() {
+			out = append(out, fmt.Sprintf("%s %s, used %v", tg.Raw, tg.Discovery.Step, tg.Discovery.Used))
+		}
+		return out
+	}
+	w := newWorld(t)
+	w.site("contoso.test", webSite, "contoso.test")
+	w.site("autodiscover.contoso.test", nil, "autodiscover.contoso.test")
+	w.site("mail.contoso.test", nil, "mail.contoso.test")
+	w.dns.SRV("_autodiscover._tcp.contoso.test", 0, 0, 443, "mail.contoso.test")
+	r := w.run("contoso.test", "")
+	want := []string{
+		"https://contoso.test/autodiscover/autodiscover.xml Autodiscover step 1, used false",
+		"https://autodiscover.contoso.test/autodiscover/autodiscover.xml Autodiscover step 2, used true",
+		"https://mail.contoso.test/autodiscover/autodiscover.xml Autodiscover step 4, used false",
+	}
+	if diff := cmp.Diff(want, used(r)); diff != "" {
+		t.Errorf("targets (-want +got):\n%s", diff)
+	}
+
+	// Clients stop at a certificate error: no endpoint is used.
+	w = newWorld(t)
+	w.site("contoso.test", webSite, "www.contoso.test")
+	w.site("autodiscover.contoso.test", nil, "autodiscover.contoso.test")
+	r = w.run("contoso.test", "")
+	want = []string{
+		"https://contoso.test/autodiscover/autodiscover.xml Autodiscover step 1, used false",
+		"https://autodiscover.contoso.test/autodiscover/autodiscover.xml Autodiscover step 2, used false",
+	}
+	if diff := cmp.Diff(want, used(r)); diff != "" {
+		t.Errorf("stopped at step 1: targets (-want +got):\n%s", diff)
 	}
 }
 
@@ -250,19 +292,21 @@ func TestLyncOrder(t *testing.T) {
 	if r.SignInStep() != 3 {
 		t.Errorf("sign-in step %d, want 3", r.SignInStep())
 	}
+	// Each says where discovery found it and whether clients use it.
 	var targets []string
 	for _, tg := range r.Targets() {
 		s := string(tg.Role) + " " + tg.Raw
 		if tg.RoleInferred {
 			s += " (inferred)"
 		}
+		s += fmt.Sprintf(", %s, used %v", tg.Discovery.Step, tg.Discovery.Used)
 		targets = append(targets, s)
 	}
 	wantT := []string{
-		"autodiscover https://autodiscover.fabrikam.test/autodiscover/autodiscover.xml",
-		"lync https://lyncdiscoverinternal.contoso.test/ (inferred)",
-		"lync https://lyncdiscover.contoso.test/",
-		"lync pool.lync.fabrikam.test:443 (inferred)",
+		"autodiscover https://autodiscover.fabrikam.test/autodiscover/autodiscover.xml, Autodiscover step 2, used true",
+		"lync https://lyncdiscoverinternal.contoso.test/ (inferred), Lync step 1, used false",
+		"lync https://lyncdiscover.contoso.test/, Lync step 3, used true",
+		"lync pool.lync.fabrikam.test:443 (inferred), Lync step 5, used false",
 	}
 	if diff := cmp.Diff(wantT, targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,6 +104,10 @@ func TestConnectTimeout(t *testing.T) {
 	}
 	if el := time.Since(start); el > d.Timeout/2 {
 		t.Errorf("gave up after %s, want about the connect timeout %s", el, d.ConnectTimeout)
+	}
+	// The message names the budget.
+	if want := "(" + h.Addr + "): did not connect within 200ms"; !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q, want it to say %q", err, want)
 	}
 }
 

@@ -365,12 +365,19 @@ type ConnectError struct {
 	Host    string
 	Addr    string
 	Timeout bool
-	Err     error
+	// Budget is the time the connection was given, for a timeout: the
+	// connect timeout, or the dialer's timeout when that ended first;
+	// zero when unknown.
+	Budget time.Duration
+	Err    error
 }
 
 func (e *ConnectError) Error() string {
 	what := "connection failed"
-	if e.Timeout {
+	switch {
+	case e.Timeout && e.Budget > 0:
+		what = fmt.Sprintf("did not connect within %s", e.Budget)
+	case e.Timeout:
 		what = "connection timed out"
 	}
 	return fmt.Sprintf("network: connect to %s (%s): %s: %v", e.Host, e.Addr, what, e.Err)
@@ -546,11 +553,21 @@ func (d *Dialer) race(ctx context.Context, host string, addrs []string) (net.Con
 // ctx's deadline; a failure is a *ConnectError.
 func (d *Dialer) dialAddr(ctx context.Context, host, addr string) (net.Conn, error) {
 	nd := net.Dialer{Timeout: d.connectTimeout()}
+	// The budget a timeout names: the connect timeout, or the whole
+	// deadline when ctx's ends first.
+	budget := nd.Timeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < nd.Timeout {
+		budget = d.timeout()
+	}
 	c, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		var ne net.Error
 		timeout := errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
-		return nil, &ConnectError{Host: host, Addr: addr, Timeout: timeout, Err: unwrapOp(err)}
+		ce := &ConnectError{Host: host, Addr: addr, Timeout: timeout, Err: unwrapOp(err)}
+		if timeout {
+			ce.Budget = budget
+		}
+		return nil, ce
 	}
 	return c, nil
 }

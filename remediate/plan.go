@@ -17,7 +17,11 @@
 //
 // Nothing for a target whose chain has a problem in its CA hierarchy
 // ([HierarchyCodes], or an expired, unusable or weak CA certificate): no
-// deployment fixes it, so the target is listed in [Plan.Excluded] instead.
+// deployment fixes it, so the target is listed in [Plan.Excluded] instead
+// (in [Plan.Intercepted] when its root impersonates a known one). Nothing
+// for an endpoint discovery found at a step clients do not use
+// ([report.Discovery]), listed in [Plan.Unused] when something would have
+// been deployed for it.
 // A target whose chain keeps errors of the server's own certificate (name
 // mismatch, an expired leaf, ...) gets its root all the same, listed in
 // [Plan.StillToFix]. Revocation findings never change a plan.
@@ -149,11 +153,26 @@ type Planner struct {
 	// store; without it they are only listed in [Plan.LeftOut].
 	IncludeSelfSigned bool
 
-	items     map[string]*Item
-	leftOut   map[string]*Item
-	excluded  []TargetCodes
-	toFix     []TargetCodes
-	lyncRoots map[string]bool // thumbprints of the lync targets' roots
+	items       map[string]*Item
+	leftOut     map[string]*Item
+	excluded    []TargetCodes
+	intercepted []TargetCodes
+	unused      []UnusedTarget
+	toFix       []TargetCodes
+	lyncRoots   map[string]bool // thumbprints of the lync targets' roots
+}
+
+// UnusedTarget is an endpoint discovery found at a step clients do not
+// use: nothing is deployed for it.
+type UnusedTarget struct {
+	Target string
+	Role   target.Role
+	Step   string // where discovery found it: "Lync step 8"
+}
+
+// Why says why nothing is deployed for it.
+func (u UnusedTarget) Why() string {
+	return fmt.Sprintf("found by discovery at %s, which clients do not use: fix or remove that endpoint", u.Step)
 }
 
 // TargetCodes is a target and the error findings that concern the bundle.
@@ -171,8 +190,17 @@ type Plan struct {
 	LeftOut []*Item
 	// Excluded lists the targets nothing is deployed for because their
 	// chains have problems in the CA hierarchy that no bundle can fix
-	// ([HierarchyCodes]), by target.
+	// ([HierarchyCodes]), by target: every such target, whether or not
+	// something would have been deployed for it.
 	Excluded []TargetCodes
+	// Intercepted lists the targets whose chains end at a root that
+	// impersonates a known one (impersonating-root): TLS interception or a
+	// man in the middle. Nothing is deployed for them, and they stay
+	// broken until clients reach the real server.
+	Intercepted []TargetCodes
+	// Unused lists the endpoints discovery found at a step clients do not
+	// use, for which something would have been deployed.
+	Unused []UnusedTarget
 	// StillToFix lists the targets the bundle deploys something for whose
 	// chains keep errors of the server's own certificate or setup after
 	// deployment (name-mismatch, expired, no-server-auth, ...), by target.
@@ -318,22 +346,32 @@ func classify(tr *report.Target) (hierarchy, server []string) {
 
 // Add takes one target's report.
 func (pl *Planner) Add(tr *report.Target) error {
+	hierarchy, server := classify(tr)
+	if d := tr.Discovery; d != nil && !d.Used {
+		// An endpoint clients do not use: whoever can add a DNS record
+		// must not get a root deployed. Listed when something would have
+		// been.
+		dry := &Planner{IncludeSelfSigned: pl.IncludeSelfSigned}
+		if err := dry.add(tr); err != nil {
+			return err
+		}
+		if len(dry.items)+len(dry.leftOut) > 0 || len(hierarchy) > 0 {
+			pl.unused = append(pl.unused, UnusedTarget{Target: tr.Target, Role: tr.Role, Step: d.Step})
+		}
+		return nil
+	}
 	if tr.Role == target.RoleLync && tr.Root != nil {
 		if pl.lyncRoots == nil {
 			pl.lyncRoots = map[string]bool{}
 		}
 		pl.lyncRoots[strings.ToUpper(tr.Root.SHA1)] = true
 	}
-	hierarchy, server := classify(tr)
 	if len(hierarchy) > 0 {
-		// Listed as left out only when the bundle would have deployed
-		// something for it.
-		dry := &Planner{IncludeSelfSigned: pl.IncludeSelfSigned}
-		if err := dry.add(tr); err != nil {
-			return err
-		}
-		if len(dry.items)+len(dry.leftOut) > 0 {
-			pl.excluded = append(pl.excluded, TargetCodes{Target: tr.Target, Role: tr.Role, Codes: hierarchy})
+		tc := TargetCodes{Target: tr.Target, Role: tr.Role, Codes: hierarchy}
+		if slices.Contains(hierarchy, finding.CodeImpersonatingRoot) {
+			pl.intercepted = append(pl.intercepted, tc)
+		} else {
+			pl.excluded = append(pl.excluded, tc)
 		}
 		return nil
 	}
@@ -451,8 +489,16 @@ func (p *Plan) LyncAssumed() []*Item {
 
 // Plan returns what was collected, sorted.
 func (pl *Planner) Plan() *Plan {
+	unused := slices.Clone(pl.unused)
+	sort.SliceStable(unused, func(i, j int) bool {
+		if unused[i].Target != unused[j].Target {
+			return unused[i].Target < unused[j].Target
+		}
+		return unused[i].Role < unused[j].Role
+	})
 	return &Plan{Items: sorted(pl.items), LeftOut: sorted(pl.leftOut),
-		Excluded: sortedTargets(pl.excluded), StillToFix: sortedTargets(pl.toFix), lyncRoots: pl.lyncRoots}
+		Excluded: sortedTargets(pl.excluded), Intercepted: sortedTargets(pl.intercepted), Unused: unused,
+		StillToFix: sortedTargets(pl.toFix), lyncRoots: pl.lyncRoots}
 }
 
 func sortedTargets(ts []TargetCodes) []TargetCodes {

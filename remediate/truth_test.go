@@ -52,8 +52,15 @@ func TestPlanLeavesOutHierarchyProblems(t *testing.T) {
 
 	for _, code := range remediate.HierarchyCodes {
 		p := plan(t, []report.Target{withFinding(base, code, inter)}, false)
-		if !p.Empty() || len(p.Excluded) != 1 || p.Excluded[0].Codes[0] != code {
-			t.Errorf("%s: items %v, excluded %v; want nothing deployed, the target left out", code, storeOf(p), codesOf(p.Excluded))
+		left := p.Excluded
+		if code == finding.CodeImpersonatingRoot {
+			left = p.Intercepted // listed on their own, never in Excluded
+			if len(p.Excluded) != 0 {
+				t.Errorf("%s: also excluded %v", code, codesOf(p.Excluded))
+			}
+		}
+		if !p.Empty() || len(left) != 1 || left[0].Codes[0] != code {
+			t.Errorf("%s: items %v, left out %v; want nothing deployed, the target left out", code, storeOf(p), codesOf(left))
 		}
 	}
 	for _, tc := range []struct {
@@ -94,12 +101,12 @@ func TestPlanLeavesOutHierarchyProblems(t *testing.T) {
 	if p := plan(t, []report.Target{withFinding(lync, finding.CodeDisallowed, inter)}, false); !p.Empty() || len(p.Excluded) != 1 {
 		t.Errorf("disallowed lync chain: items %v, excluded %v", storeOf(p), codesOf(p.Excluded))
 	}
-	// A target with a hierarchy problem the bundle had nothing for is not
-	// listed: there was nothing to leave out.
+	// A target with a hierarchy problem the bundle had nothing for is
+	// listed all the same: no deployment fixes it.
 	trusted := targetReport("https://ok.fabrikam.test/EWS/", target.RoleEWS, false,
 		[]chain.Link{ln(leaf.Cert, chain.FromServer), ln(inter.Cert, chain.FromServer), ln(root.Cert, chain.FromStore)}, true)
-	if p := plan(t, []report.Target{withFinding(trusted, finding.CodeCTLRestricted, root)}, false); !p.Empty() || len(p.Excluded) != 0 {
-		t.Errorf("nothing to leave out: items %v, excluded %v", storeOf(p), codesOf(p.Excluded))
+	if p := plan(t, []report.Target{withFinding(trusted, finding.CodeCTLRestricted, root)}, false); !p.Empty() || len(p.Excluded) != 1 {
+		t.Errorf("a restricted store root: items %v, excluded %v", storeOf(p), codesOf(p.Excluded))
 	}
 }
 
@@ -189,5 +196,71 @@ func TestInstructionsTellTheTruth(t *testing.T) {
 		if !strings.Contains(md, "does not say it is a CA") {
 			t.Errorf("include-self-signed=%v: no word that CN=Not A CA is no CA", self)
 		}
+	}
+}
+
+// TestPlanLeavesOutUnusedAndIntercepted: nothing is deployed for an
+// endpoint discovery found at a step clients do not use (it is listed with
+// the step), while the same endpoint used by clients, or given by the user
+// (an inferred lync target included), is bundled; an intercepted target
+// (impersonating-root) and a Disallowed one are listed though nothing would
+// have been deployed for them; INSTRUCTIONS.md says all of it.
+func TestPlanLeavesOutUnusedAndIntercepted(t *testing.T) {
+	rogue := testca.Root("Rogue Root CA")
+	rogueInter := testca.Intermediate("Rogue Issuing CA", rogue)
+	sip := targetReport("sip.contoso.test:5061", target.RoleLync, false,
+		[]chain.Link{ln(testca.Leaf(rogueInter, "sip.contoso.test").Cert, chain.FromServer), ln(rogueInter.Cert, chain.FromServer), ln(rogue.Cert, chain.FromServer)}, true, finding.CodeUntrustedRoot)
+	sip.RoleInferred = true
+
+	unused := sip
+	unused.Discovery = &report.Discovery{Step: "Lync step 8", Used: false}
+	p := plan(t, []report.Target{unused}, false)
+	if !p.Empty() || len(p.Unused) != 1 || p.Unused[0].Step != "Lync step 8" {
+		t.Fatalf("unused endpoint: items %v, unused %+v", storeOf(p), p.Unused)
+	}
+	for name, tr := range map[string]report.Target{
+		"used by clients": func() report.Target {
+			u := sip
+			u.Discovery = &report.Discovery{Step: "Lync step 5", Used: true}
+			return u
+		}(),
+		"given by the user": sip,
+	} {
+		if p := plan(t, []report.Target{tr}, false); len(p.Items) != 1 || len(p.Unused) != 0 {
+			t.Errorf("%s: items %v, unused %+v; want the root bundled", name, storeOf(p), p.Unused)
+		}
+	}
+
+	real := testca.Root("Contoso Root CA")
+	fake := testca.New(testca.Options{CN: "Contoso Root CA", IsCA: true}, nil)
+	fakeInter := testca.Intermediate("Contoso Issuing CA", fake)
+	intercepted := targetReport("https://mail.contoso.test/EWS/Exchange.asmx", target.RoleEWS, false,
+		[]chain.Link{ln(testca.Leaf(fakeInter, "mail.contoso.test").Cert, chain.FromServer), ln(fakeInter.Cert, chain.FromServer), ln(fake.Cert, chain.FromServer)}, true, finding.CodeImpersonatingRoot)
+	distrusted := targetReport("https://old.contoso.test/EWS/Exchange.asmx", target.RoleEWS, false,
+		[]chain.Link{ln(testca.Leaf(fakeInter, "old.contoso.test").Cert, chain.FromServer), ln(fakeInter.Cert, chain.FromServer), ln(real.Cert, chain.FromStore)}, true, finding.CodeDisallowed)
+	p = plan(t, []report.Target{unused, intercepted, distrusted}, false)
+	if !p.Empty() || len(p.Intercepted) != 1 || len(p.Excluded) != 1 || len(p.Unused) != 1 {
+		t.Fatalf("items %v, intercepted %v, excluded %v, unused %+v", storeOf(p), codesOf(p.Intercepted), codesOf(p.Excluded), p.Unused)
+	}
+	// With something to deploy beside them, INSTRUCTIONS.md says all of it.
+	fab := testca.Root("Fabrikam Root CA")
+	fabInter := testca.Intermediate("Fabrikam Issuing CA", fab)
+	ews := untrustedEWS("ews.fabrikam.test", testca.Leaf(fabInter, "ews.fabrikam.test"), fabInter, fab)
+	md := string(render(t, plan(t, []report.Target{unused, intercepted, distrusted, ews}, false))["INSTRUCTIONS.md"])
+	for _, want := range []string{
+		"### Left out: intercepted connections",
+		"| https\\://mail.contoso.test/EWS/Exchange.asmx | ews | impersonating-root |",
+		"They stay broken until clients reach the real\nserver",
+		"### Left out: problems in the CA hierarchy",
+		"| https\\://old.contoso.test/EWS/Exchange.asmx | ews | disallowed |",
+		"### Left out: endpoints clients do not use",
+		"| sip.contoso.test:5061 | lync | found by discovery at Lync step 8, which clients do not use: fix or remove that endpoint |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("INSTRUCTIONS.md lacks %q", want)
+		}
+	}
+	if strings.Contains(md, certutil.Thumbprint(rogue.Cert)) || strings.Contains(md, certutil.Thumbprint(fake.Cert)) {
+		t.Error("a root left out is named in the instructions")
 	}
 }

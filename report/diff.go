@@ -40,7 +40,8 @@ var ExpiryBuckets = []int{90, 30, 14, 7}
 type Change struct {
 	Kind string `json:"kind"`
 	// Worse is set when the change makes things worse: a verdict down, a
-	// new error, a change of root, trust lost, expiry nearer.
+	// new error, a change to a root clients do not trust (or with trust
+	// lost), trust lost, expiry nearer.
 	Worse bool `json:"worse"`
 	// Address is the server the change is about, when the name has
 	// several; empty for the target as a whole.
@@ -230,7 +231,8 @@ func compareTargets(o, n *Target, oldAt, newAt time.Time) TargetDiff {
 	if n.Root != nil {
 		nr = &n.Root.Cert
 	}
-	cs = append(cs, rootChanges(or, nr, "", len(o.Chain) > 0 && len(n.Chain) > 0)...)
+	nTrusted := n.Root != nil && (n.Root.InStore || n.LyncRoot())
+	cs = append(cs, rootChanges(or, nr, "", len(o.Chain) > 0 && len(n.Chain) > 0, nTrusted, o.Trusted && !n.Trusted)...)
 	cs = append(cs, findingChanges(o.Findings, n.Findings)...)
 	if ol != nil && nl != nil {
 		if c, ok := expiryChange(ol, nl, oldAt, newAt); ok {
@@ -290,8 +292,11 @@ func leafChanges(o, n *Cert, addr string) []Change {
 
 // rootChanges compares two roots (nil when the chain did not reach one).
 // reached says both chains were built, so that a root appearing or going
-// is a change of the chain, not of reachability.
-func rootChanges(o, n *Cert, addr string, reached bool) []Change {
+// is a change of the chain, not of reachability. A change of CA is worse
+// when clients do not trust the new root (newTrusted: in the client store,
+// or assumed as Lync's) or when the chain's trust was lost; a move to a
+// root clients trust is reported, not worse.
+func rootChanges(o, n *Cert, addr string, reached, newTrusted, trustLost bool) []Change {
 	switch {
 	case o != nil && n != nil && o.SHA1 == n.SHA1:
 		return nil
@@ -301,8 +306,14 @@ func rootChanges(o, n *Cert, addr string, reached bool) []Change {
 			return []Change{{Kind: ChangeRootReissued, Address: addr, Old: safe(o.SHA1), New: safe(n.SHA1),
 				Message: fmt.Sprintf("root re-issued (same name and key): %s -> %s", describe(o), describe(n))}}
 		}
-		return []Change{{Kind: ChangeRoot, Address: addr, Worse: true, Old: safe(o.SHA1), New: safe(n.SHA1),
-			Message: fmt.Sprintf("CA CHANGED: the chain now ends at root %s, not %s: clients must trust the new root", describe(n), describe(o))}}
+		c := Change{Kind: ChangeRoot, Address: addr, Worse: !newTrusted || trustLost, Old: safe(o.SHA1), New: safe(n.SHA1),
+			Message: fmt.Sprintf("CA CHANGED: the chain now ends at root %s, not %s: ", describe(n), describe(o))}
+		if newTrusted {
+			c.Message += "clients trust the new root"
+		} else {
+			c.Message += "clients must trust the new root"
+		}
+		return []Change{c}
 	case o != nil && reached:
 		return []Change{{Kind: ChangeRoot, Address: addr, Worse: true, Old: safe(o.SHA1),
 			Message: fmt.Sprintf("the chain no longer reaches a root (it ended at %s)", describe(o))}}
@@ -427,7 +438,7 @@ func addressChanges(o, n *Target) []Change {
 			cs = append(cs, c)
 		}
 		or, nr := addrRoot(o, oa), addrRoot(n, na)
-		for _, c := range rootChanges(or, nr, addr, ol != nil && nl != nil) {
+		for _, c := range rootChanges(or, nr, addr, ol != nil && nl != nil, addrRootTrusted(n, na), oa.Trusted && !na.Trusted) {
 			c.Message = addr + ": " + c.Message
 			cs = append(cs, c)
 		}
@@ -450,6 +461,22 @@ func addrCert(tr *Target, a *Address, i int) *Cert {
 		return nil
 	}
 	return tr.Cert(a.Chain[i])
+}
+
+// addrRootTrusted reports whether clients trust the root of an address's
+// chain: in the client store (as the target's root says, or the address's
+// findings for another root), or assumed as Lync's.
+func addrRootTrusted(tr *Target, a *Address) bool {
+	if len(a.Chain) == 0 || hasCode(a.Findings, finding.CodeLyncRootAssumed) {
+		return len(a.Chain) > 0
+	}
+	if last := a.Chain[len(a.Chain)-1]; tr.Root != nil && tr.Root.SHA1 == last {
+		return tr.Root.InStore
+	}
+	if addrRoot(tr, a) == nil {
+		return false
+	}
+	return addressInStore(a.Findings, len(a.Chain) == 1)
 }
 
 // addrRoot is the root of an address's chain: the target's root when the

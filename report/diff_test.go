@@ -90,3 +90,69 @@ func TestDiffInterrupted(t *testing.T) {
 		t.Errorf("json: %s", js.String())
 	}
 }
+
+// TestDiffRootChangeWorseOnlyWhenUntrusted: a change of root is worse only
+// when clients do not trust the new root (not in the store, not assumed as
+// Lync's) or trust was lost; a move to a trusted root is still reported as
+// CA CHANGED. The same holds for one server behind a name.
+func TestDiffRootChangeWorseOnlyWhenUntrusted(t *testing.T) {
+	na := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	assumed := finding.Finding{Code: finding.CodeLyncRootAssumed, Severity: finding.SevInfo}
+	untrusted := finding.Finding{Code: finding.CodeUntrustedRoot, Severity: finding.SevError}
+	withRoot := func(sha1 string, inStore, trusted bool, fs ...finding.Finding) *report.Target {
+		tr := leafTarget(na, fs...)
+		root := report.Cert{Identity: certutil.Identity{Subject: "CN=Root " + sha1, SHA1: sha1, NotAfter: na.Format(time.RFC3339)}, SelfSigned: true, CA: true}
+		tr.Chain = append(tr.Chain, root)
+		tr.Root = &report.Root{Cert: root, InStore: inStore}
+		tr.Trusted = trusted
+		return tr
+	}
+	rootChange := func(d *report.DiffReport) *report.Change {
+		for _, td := range d.Targets {
+			for i, c := range td.Changes {
+				if c.Kind == report.ChangeRoot {
+					return &td.Changes[i]
+				}
+			}
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name  string
+		old   *report.Target
+		cur   *report.Target
+		worse bool
+	}{
+		{"to a store root", withRoot("01", true, true), withRoot("02", true, true), false},
+		{"to the Lync root", withRoot("01", true, true), withRoot("02", false, true, assumed), false},
+		{"to an untrusted root", withRoot("01", true, true), withRoot("02", false, false, untrusted), true},
+		{"to a store root, trust lost", withRoot("01", true, true), withRoot("02", true, false), true},
+	} {
+		d := report.Diff(&report.Document{Targets: []*report.Target{tc.old}}, &report.Document{Targets: []*report.Target{tc.cur}}, na.Add(-400*24*time.Hour))
+		c := rootChange(d)
+		if c == nil || c.Worse != tc.worse || !strings.HasPrefix(c.Message, "CA CHANGED") {
+			t.Errorf("%s: root change %+v, want worse=%v", tc.name, c, tc.worse)
+		}
+	}
+
+	// One server of two moves to another root, in the store or not.
+	for _, tc := range []struct {
+		name     string
+		inStore  bool
+		findings []finding.Finding
+		worse    bool
+	}{{"in the store", true, nil, false}, {"untrusted", false, []finding.Finding{untrusted}, true}} {
+		old := withRoot("01", true, true)
+		old.Addresses = []report.Address{{Address: "a", Verdict: "ok", Chain: []string{"aa", "01"}, Trusted: true}, {Address: "b", Verdict: "ok", Chain: []string{"aa", "01"}, Trusted: true}}
+		cur := withRoot("01", true, true)
+		other := report.Cert{Identity: certutil.Identity{Subject: "CN=Other", SHA1: "03"}, SelfSigned: true, CA: true}
+		cur.OtherCerts = []report.Cert{other}
+		cur.Addresses = []report.Address{{Address: "a", Verdict: "ok", Chain: []string{"aa", "01"}, Trusted: true},
+			{Address: "b", Verdict: "ok", Chain: []string{"aa", "03"}, Trusted: tc.inStore, Findings: tc.findings}}
+		d := report.Diff(&report.Document{Targets: []*report.Target{old}}, &report.Document{Targets: []*report.Target{cur}}, na.Add(-400*24*time.Hour))
+		c := rootChange(d)
+		if c == nil || c.Address != "b" || c.Worse != tc.worse {
+			t.Errorf("address to a root %s: %+v, want worse=%v", tc.name, c, tc.worse)
+		}
+	}
+}

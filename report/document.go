@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +16,25 @@ type Run struct {
 	Time string `json:"time"`
 	// Version is trustgap's version.
 	Version string `json:"version"`
+	// Shard is "K/N" when the scan was one shard of a list (scan --shard):
+	// its report holds the K-th of N slices of the targets. Omitted
+	// otherwise.
+	Shard string `json:"shard,omitempty"`
+}
+
+// ShardOf returns the shard's K and N, and false when the run is not a
+// shard (or its shard does not parse).
+func (r *Run) ShardOf() (k, n int, ok bool) {
+	if r == nil || r.Shard == "" {
+		return 0, 0, false
+	}
+	ks, ns, found := strings.Cut(r.Shard, "/")
+	k, err1 := strconv.Atoi(ks)
+	n, err2 := strconv.Atoi(ns)
+	if !found || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
+		return 0, 0, false
+	}
+	return k, n, true
 }
 
 // NewRun describes a run judged at t by version.
@@ -44,6 +65,10 @@ type Document struct {
 	// totals from the targets and carries over what the targets do not
 	// hold: interrupted, not_scanned and crls_to_republish.
 	Summary *Summary `json:"summary,omitempty"`
+	// Warnings are what [Merge] found amiss without refusing the reports
+	// (shards missing, targets missing from the list): for standard
+	// error, never written into the report.
+	Warnings []string `json:"-"`
 }
 
 // MaxDocumentTargets bounds the targets [ReadDocument] holds in memory.

@@ -324,7 +324,7 @@ func newPage(targets []*Target, s *Summary, opts Options) *htmlPage {
 		return a.Code < b.Code
 	})
 	p.Graph = buildGraph(targets, ids)
-	for _, t := range []string{TrustStore, TrustLync, TrustUntrusted, TrustUnreachable} {
+	for _, t := range []string{TrustStore, TrustLync, TrustUntrusted, TrustFail, TrustUnreachable} {
 		p.Legend = append(p.Legend, htmlLegend{Trust: t, Style: trustStyles[t], Text: legendText[t]})
 	}
 	switch b := opts.Bundle; {
@@ -343,6 +343,7 @@ var legendText = map[string]string{
 	TrustLync:        "Lync only: trusted only because it is a Lync target's root (clients that lack it fail)",
 	TrustUntrusted:   "untrusted: clients refuse the chain (or its issuer was not found)",
 	TrustUnreachable: "unreachable: no server behind the name answered",
+	TrustFail:        "fails: clients trust the chain, but the server fails all the same (the box names the errors, such as name-mismatch)",
 }
 
 func rankSeverity(s string) int {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/trustgap/trustgap/chain"
@@ -41,22 +42,41 @@ func (e *MergeError) Error() string { return "report: cannot merge " + e.Name + 
 //     an interruption and the targets not scanned are taken from the
 //     reports' summaries, which [Render] keeps; a jsonl report has none).
 //
-// The merged document has the reports' run and store (a jsonl report has
-// neither). Reports judged against different client stores, at different
-// instants or by different trustgap versions (their "run"), or with and
-// without --no-lync-assumption, are a [*MergeError]: their verdicts do not
-// add up. The merged targets carry no index.
+// The merged document has the reports' run (without a shard's "shard")
+// and store (a jsonl report has neither). Reports judged against different
+// client stores, at different instants or by different trustgap versions
+// (their "run"), with and without --no-lync-assumption, or shards of
+// different N, are a [*MergeError]: their verdicts do not add up. Shards
+// missing from the set (K values), or positions of the scanned list
+// missing among the indexes of shard reports, are warnings
+// ([Document.Warnings]), not errors: the result lacks their targets. The
+// merged targets carry no index.
 //
 // One report is returned as it is (its Lync comparison is its scan's), a
-// shard's without its indexes.
+// shard's without its indexes and its run's "shard".
 func Merge(docs []*Document) (*Document, error) {
 	if len(docs) == 0 {
 		return nil, errors.New("report: nothing to merge")
 	}
-	if len(docs) == 1 {
-		return withoutIndex(docs[0]), nil
+	warnings, err := checkShards(docs)
+	if err != nil {
+		return nil, err
 	}
-	out := &Document{}
+	if len(docs) == 1 {
+		out := withoutIndex(docs[0])
+		if len(warnings) > 0 || out.Run != nil && out.Run.Shard != "" {
+			c := *out
+			c.Warnings = warnings
+			if c.Run != nil {
+				run := *c.Run
+				run.Shard = ""
+				c.Run = &run
+			}
+			out = &c
+		}
+		return out, nil
+	}
+	out := &Document{Warnings: warnings}
 	var names []string
 	var storeFrom, runFrom string
 	var storeJSON []byte
@@ -64,8 +84,10 @@ func Merge(docs []*Document) (*Document, error) {
 		names = append(names, d.Name)
 		if d.Run != nil {
 			if out.Run == nil {
-				out.Run, runFrom = d.Run, d.Name
-			} else if *d.Run != *out.Run {
+				run := *d.Run
+				run.Shard = "" // the merged report is no shard
+				out.Run, runFrom = &run, d.Name
+			} else if d.Run.Time != out.Run.Time || d.Run.Version != out.Run.Version {
 				return nil, &MergeError{Name: d.Name, Why: fmt.Sprintf("it was judged at %s by trustgap %s, %s at %s by trustgap %s: merge reports of one run (give every shard the same --now)",
 					short(d.Run.Time), short(d.Run.Version), runFrom, short(out.Run.Time), short(out.Run.Version))}
 			}
@@ -129,6 +151,102 @@ func Merge(docs []*Document) (*Document, error) {
 	return out, nil
 }
 
+// maxGapsShown bounds the missing positions a merge warning names.
+const maxGapsShown = 10
+
+// checkShards checks the shards among docs (reports whose run says
+// "shard": "K/N"): all of one N, or a [*MergeError]. It warns when shards
+// (K values) are missing, and, when every target has an index (every
+// report is a shard), when positions of the scanned list are missing (an
+// interrupted shard, or a missing one).
+func checkShards(docs []*Document) (warnings []string, err error) {
+	n, nFrom := 0, ""
+	have := map[int]bool{}
+	for _, d := range docs {
+		if d.Run == nil || d.Run.Shard == "" {
+			continue
+		}
+		k, dn, ok := d.Run.ShardOf()
+		if !ok {
+			return nil, &MergeError{Name: d.Name, Why: fmt.Sprintf("its shard %q is not K/N", short(d.Run.Shard))}
+		}
+		if n != 0 && dn != n {
+			return nil, &MergeError{Name: d.Name, Why: fmt.Sprintf("it is shard %d/%d, %s is of %d shards: merge the shards of one scan (one --shard N)", k, dn, nFrom, n)}
+		}
+		n, nFrom = dn, d.Name
+		have[k] = true
+	}
+	if n > 0 {
+		// A jsonl report has no run: its targets' indexes say which shard
+		// it is (shard K holds the positions i with i mod N = K).
+		for _, d := range docs {
+			if d.Run != nil && d.Run.Shard != "" {
+				continue
+			}
+			for _, t := range d.Targets {
+				if t.Index != nil && *t.Index >= 0 {
+					have[*t.Index%n] = true
+				}
+			}
+		}
+	}
+	if n > 0 && len(have) < n {
+		var missing []string
+		for k := 0; k < n && len(missing) < maxGapsShown; k++ {
+			if !have[k] {
+				missing = append(missing, fmt.Sprintf("%d/%d", k, n))
+			}
+		}
+		more := ""
+		if m := n - len(have); m > len(missing) {
+			more = fmt.Sprintf(" and %d more", m-len(missing))
+		}
+		warnings = append(warnings, fmt.Sprintf("the reports hold %d of %d shards: shard %s%s missing, so their targets are not in the result", len(have), n, strings.Join(missing, ", "), more))
+	}
+	var idx []int
+	for _, d := range docs {
+		for _, t := range d.Targets {
+			if t.Index == nil {
+				return warnings, nil // not every report is a shard: no list to check
+			}
+			idx = append(idx, *t.Index)
+		}
+	}
+	if len(idx) == 0 {
+		return warnings, nil
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	var gaps []string
+	gapCount, ranges := 0, 0
+	next := 0
+	for _, i := range idx {
+		if i < 0 {
+			continue
+		}
+		if i > next {
+			gapCount += i - next
+			ranges++
+			if len(gaps) < maxGapsShown {
+				if i-next == 1 {
+					gaps = append(gaps, strconv.Itoa(next))
+				} else {
+					gaps = append(gaps, fmt.Sprintf("%d-%d", next, i-1))
+				}
+			}
+		}
+		next = i + 1
+	}
+	if gapCount > 0 {
+		more := ""
+		if ranges > len(gaps) {
+			more = " ..."
+		}
+		warnings = append(warnings, fmt.Sprintf("%d targets of the scanned list are missing (positions %s%s, from 0): a shard is missing or was interrupted", gapCount, strings.Join(gaps, ", "), more))
+	}
+	return warnings, nil
+}
+
 // short is a value read from a report as an error message shows it:
 // escaped, and cut at 80 runes.
 func short(s string) string {
@@ -179,11 +297,15 @@ var afterLync = map[string]bool{
 // lyncView is the Lync comparison across every report: the lync targets'
 // roots, and whether the scans made the Lync assumption.
 type lyncView struct {
-	roots *chain.CertSet // every lync target's root (different-ca names them)
-	// anchors are the lync roots the scans assumed trusted: those of
-	// asserted lync targets (not role_inferred) that are neither
-	// Disallowed nor impersonating a known root (chain.Judge.SetLync).
-	// A report marks them with lync-root-assumed on a lync target.
+	// roots are the roots of Lync's CA that different-ca compares with
+	// and names (chain.Judge.Lync): those of asserted lync targets (not
+	// role_inferred) that are neither Disallowed nor impersonating a
+	// known root, whether in the store, assumed or (under
+	// --no-lync-assumption) untrusted.
+	roots *chain.CertSet
+	// anchors are the lync roots the scans assumed trusted (the roots
+	// above that are not in the store, unless --no-lync-assumption). A
+	// report marks them with lync-root-assumed on a lync target.
 	anchors *chain.CertSet
 	names   []string
 	assume  bool
@@ -194,6 +316,7 @@ type lyncView struct {
 func relync(reports []*Document, targets []*Target) error {
 	v := lyncView{roots: &chain.CertSet{}, anchors: &chain.CertSet{}, assume: true}
 	assumeFrom := ""
+	var untrusted []*x509.Certificate // asserted lync roots judged untrusted-root
 	for _, r := range reports {
 		for _, t := range r.Targets {
 			if t.Role != target.RoleLync || t.Root == nil || len(t.Chain) < 2 {
@@ -203,28 +326,44 @@ func relync(reports []*Document, targets []*Target) error {
 			if err != nil {
 				return fmt.Errorf("report: %s: %s: its root does not parse: %v", r.Name, short(t.Target), err)
 			}
-			v.roots.Add(c)
+			// An inferred lync role, a Disallowed chain or an
+			// impersonating root is never Lync's CA, whatever the flag.
+			refused := t.RoleInferred || hasCode(t.Findings, finding.CodeDisallowed) || hasCode(t.Findings, finding.CodeImpersonatingRoot)
 			if t.Root.InStore {
+				if !refused {
+					v.roots.Add(c)
+				}
 				continue
 			}
 			// A lync target's own root, not in the store, tells how it
 			// was judged: assumed, or not because the scan made no
-			// assumption. An inferred lync role, a Disallowed chain or an
-			// impersonating root is never assumed, whatever the flag.
+			// assumption.
 			assume := hasCode(t.Findings, finding.CodeLyncRootAssumed)
 			if assume {
 				v.anchors.Add(c)
+				v.roots.Add(c)
 			}
-			if t.RoleInferred || hasCode(t.Findings, finding.CodeDisallowed) || hasCode(t.Findings, finding.CodeImpersonatingRoot) {
+			if refused {
 				continue
 			}
 			if !assume && !hasCode(t.Findings, finding.CodeUntrustedRoot) {
 				continue
 			}
+			if !assume {
+				untrusted = append(untrusted, c)
+			}
 			if assumeFrom != "" && assume != v.assume {
 				return &MergeError{Name: r.Name, Why: "it was scanned with and the others without --no-lync-assumption (or the other way round): merge reports scanned alike"}
 			}
 			v.assume, assumeFrom = assume, r.Name
+		}
+	}
+	if !v.assume {
+		// No assumption made: the asserted lync roots are Lync's CA all
+		// the same. (With it, an asserted root left untrusted was refused:
+		// Disallowed under another certificate with its key.)
+		for _, c := range untrusted {
+			v.roots.Add(c)
 		}
 	}
 	v.names = chain.LyncNames(v.roots)

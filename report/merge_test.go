@@ -53,10 +53,15 @@ func newMergeLab(t *testing.T) *mergeLab {
 	return &mergeLab{lab: l, targets: list.Targets, now: now, store: store}
 }
 
-// scan scans targets (those selected, when selected is set) and writes the
+// scan scans targets (those of shard sh, when sh is set) and writes the
 // report as trustgap scan would.
-func (m *mergeLab) scan(t *testing.T, targets []target.Target, format report.Format, selected func(int) bool) []byte {
+func (m *mergeLab) scan(t *testing.T, targets []target.Target, format report.Format, sh *target.Shard) []byte {
 	t.Helper()
+	var selected func(int) bool
+	run := report.NewRun(m.now, "test")
+	if sh != nil {
+		selected, run.Shard = sh.Contains, sh.String()
+	}
 	dns := lab.NewDNS() // anything not pinned: NXDOMAIN
 	t.Cleanup(dns.Close)
 	d := &network.Dialer{Pins: m.lab.Pins, Resolver: &network.DNSResolver{Server: dns.Addr}, Timeout: 5 * time.Second}
@@ -66,7 +71,7 @@ func (m *mergeLab) scan(t *testing.T, targets []target.Target, format report.For
 	var out bytes.Buffer
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
 	w, err := report.NewWriter(&out, report.Options{Format: format, Public: public, Store: report.NewStore(m.store, runtime.GOOS),
-		Run: report.NewRun(m.now, "test"), Index: selected != nil})
+		Run: run, Index: selected != nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +142,7 @@ func TestMergedShardsEqualWhole(t *testing.T) {
 			var shards [][]byte
 			for k := n - 1; k >= 0; k-- { // given last shard first
 				sh := target.Shard{K: k, N: n}
-				b := m.scan(t, m.targets, format, sh.Contains)
+				b := m.scan(t, m.targets, format, &sh)
 				if n > 1 && bytes.Equal(b, whole) {
 					t.Fatalf("%s shard %s holds the whole scan", format, sh)
 				}
@@ -221,6 +226,8 @@ func FuzzMergeReports(f *testing.F) {
 	f.Add(`{"role":"lync","target":"a","host":"a","port":1,"address":"x","chain":[{"sha1":"00","der":"MA=="}],"root":`+root+`,"findings":[{"code":"untrusted-root","severity":"error"}],"index":1}`,
 		`{"store":{"sources":[]},"targets":[{"role":"ews","target":"b","host":"b","address":"","chain":[],"root":`+root+`,"addresses":[{"address":"y","chain":["00"],"findings":[]}],"findings":[{"code":"inconsistent-servers"}]}],"summary":{"interrupted":true,"not_scanned":2,"crls_to_republish":[{"url":"u"}]}}`)
 	f.Add(`{"role":"ews","target":"a","index":-5}`, `{"role":"ews","target":"a","index":99999999999}`)
+	f.Add(`{"run":{"time":"t","version":"v","shard":"1/3"},"targets":[{"role":"ews","target":"a","index":1}]}`,
+		`{"run":{"time":"t","version":"v","shard":"0/999999999999999999"},"targets":[{"role":"ews","target":"b","index":7}]}`)
 	f.Fuzz(func(t *testing.T, a, b string) {
 		var docs []*report.Document
 		for i, s := range []string{a, b} {
@@ -275,5 +282,67 @@ func TestMergeInferredLyncNotAssumed(t *testing.T) {
 	whole := m.scan(t, append(append([]target.Target{}, lync...), others...), report.FormatJSON, nil)
 	if got := write(t, merge(t, a, b), report.FormatJSON); !bytes.Equal(got, whole) {
 		t.Errorf("merged apart scans differ from the scan of both: %s", diffLines(whole, got))
+	}
+}
+
+// TestMergeShardSets: a shard's run says which it is ("shard": "K/N", not
+// in the merged report); shards of different N are refused; a set that
+// lacks shards, or positions of the list (an interrupted shard), merges
+// with a warning naming what is missing.
+func TestMergeShardSets(t *testing.T) {
+	m := newMergeLab(t)
+	shard := func(k, n int) []byte {
+		return m.scan(t, m.targets, report.FormatJSON, &target.Shard{K: k, N: n})
+	}
+	s02, s12, s13 := shard(0, 2), shard(1, 2), shard(1, 3)
+	if !bytes.Contains(s12, []byte(`{"run":{"time":"2026-06-01T12:00:00Z","version":"test","shard":"1/2"},`)) {
+		t.Errorf("the shard's run does not say which it is:\n%.200s", s12)
+	}
+	whole := merge(t, s02, s12)
+	if len(whole.Warnings) != 0 || whole.Run.Shard != "" {
+		t.Errorf("a whole set: warnings %q, run %+v", whole.Warnings, whole.Run)
+	}
+	if b := write(t, whole, report.FormatJSON); bytes.Contains(b, []byte(`"shard"`)) {
+		t.Error("the merged report calls itself a shard")
+	}
+
+	docs := func(bs ...[]byte) []*report.Document {
+		var out []*report.Document
+		for i, b := range bs {
+			d, err := report.ReadDocument(bytes.NewReader(b), fmt.Sprintf("s%d.json", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	_, err := report.Merge(docs(s02, s13))
+	var me *report.MergeError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "cannot merge s1.json: it is shard 1/3, s0.json is of 2 shards: merge the shards of one scan") {
+		t.Errorf("shards of 2 and 3: %v", err)
+	}
+
+	// Shard 0 of 3 missing: its positions (0, 3, 6, ...) too.
+	got, err := report.Merge(docs(s13, shard(2, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"the reports hold 2 of 3 shards: shard 0/3 missing, so their targets are not in the result",
+		"targets of the scanned list are missing (positions 0, 3, 6"}
+	if len(got.Warnings) != 2 || !strings.HasPrefix(got.Warnings[0], want[0]) || !strings.Contains(got.Warnings[1], want[1]) {
+		t.Errorf("warnings %q, want %q", got.Warnings, want)
+	}
+	// One shard alone lacks the others.
+	if got, err := report.Merge(docs(s12)); err != nil || len(got.Warnings) == 0 || !strings.Contains(got.Warnings[0], "shard 0/2 missing") {
+		t.Errorf("one shard alone: %v %q", err, got.Warnings)
+	}
+
+	// Every shard, one of them interrupted: the positions it lacks.
+	d := docs(s02, s12)
+	d[1].Targets = d[1].Targets[1:]
+	got, err = report.Merge(d)
+	if err != nil || len(got.Warnings) != 1 || !strings.HasPrefix(got.Warnings[0], "1 targets of the scanned list are missing (positions 1, from 0)") {
+		t.Errorf("an interrupted shard: %v %q", err, got.Warnings)
 	}
 }

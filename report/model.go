@@ -47,8 +47,9 @@ type Cert struct {
 	// DER is the certificate itself, so a saved report can be turned into a
 	// bundle offline (trustgap bundle --from).
 	DER []byte `json:"der"`
-	// Revocation is the certificate's revocation status (chain
-	// certificates only, not the root entry).
+	// Revocation is the certificate's revocation status (chain and
+	// other_certs certificates, as checked on the chain of the address that
+	// presented them; not the root entry).
 	Revocation *Revocation `json:"revocation,omitempty"`
 }
 
@@ -73,6 +74,10 @@ type Target struct {
 	// discovery to a Lync endpoint of a step after the one clients sign in
 	// at: such a lync target's root is never assumed trusted.
 	RoleInferred bool `json:"role_inferred,omitempty"`
+	// Discovery says where trustgap discover --scan found the target, and
+	// whether clients use it (nothing is deployed for an endpoint they do
+	// not use); omitted for targets the user gave.
+	Discovery *Discovery `json:"discovery,omitempty"`
 	// Verdict is ok, warn, fail or unreachable: the worst of the
 	// target's own and its addresses'.
 	Verdict chain.Verdict `json:"verdict"`
@@ -99,12 +104,23 @@ type Target struct {
 	Findings  []finding.Finding `json:"findings"`
 	// OtherCerts are the certificates of the addresses' chains that Chain
 	// does not hold (when the servers behind the name differ), so that
-	// every SHA-1 of an address's chain can be looked up.
+	// every SHA-1 of an address's chain can be looked up, each with its
+	// revocation status.
 	OtherCerts []Cert `json:"other_certs,omitempty"`
 	// Index is the target's position in the scanned list (from 0), in the
 	// reports of a sharded scan (scan --shard) only: [Merge] puts shards
 	// back in the list's order with it.
 	Index *int `json:"index,omitempty"`
+}
+
+// Discovery is where discovery found a target (target.Discovery).
+type Discovery struct {
+	// Step is the lookup that found it: "Autodiscover step 2", "Lync
+	// step 5".
+	Step string `json:"step"`
+	// Used is whether clients use the endpoint: it answers at the step
+	// where discovery says clients find Autodiscover or sign in to Lync.
+	Used bool `json:"used"`
 }
 
 // Presented is one certificate as the server sent it.
@@ -197,6 +213,9 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 		Chain: []Cert{}, Trusted: r.Trusted, Presented: []Presented{}, Protocols: protocolsOf(r.Protocols),
 		Addresses: []Address{}, Findings: findingsOf(r.Findings),
 	}
+	if d := r.Target.Discovery; d != nil {
+		tr.Discovery = &Discovery{Step: d.Step, Used: d.Used}
+	}
 	if r.Path != nil {
 		for _, l := range r.Path.Links {
 			c := NewCert(l.Cert, l.Source)
@@ -224,7 +243,9 @@ func FromResult(r *chain.Result, public func(*x509.Certificate) *bool) Target {
 				ra.Chain = append(ra.Chain, sha1)
 				if !seen[sha1] {
 					seen[sha1] = true
-					tr.OtherCerts = append(tr.OtherCerts, NewCert(l.Cert, l.Source))
+					c := NewCert(l.Cert, l.Source)
+					c.Revocation = NewRevocation(l.Revocation)
+					tr.OtherCerts = append(tr.OtherCerts, c)
 				}
 			}
 		}

@@ -57,8 +57,13 @@ type StaleCRL struct {
 	Expired    bool   `json:"expired"`
 }
 
-// addStale records the stale CRLs met on r's path.
+// addStale records the stale CRLs met on r's path and its addresses'.
 func (s *Summary) addStale(r *chain.Result) {
+	for _, a := range r.Addresses {
+		if a != r {
+			s.addStale(a)
+		}
+	}
 	if r.Path == nil {
 		return
 	}
@@ -117,19 +122,17 @@ func revocationLine(tr *Target) string {
 }
 
 // addressRevocation is revocationLine for the chain of one address (SHA-1s,
-// leaf first): each certificate's status as the target's chain has it; one
-// the target's chain does not hold was not checked.
+// leaf first): each certificate's status as the target's chain or
+// other_certs has it (a report of an older trustgap, whose other_certs
+// carry none, says not checked).
 func addressRevocation(tr *Target, chainSHA1s []string) string {
 	if !tr.RevocationChecked || len(chainSHA1s) == 0 {
 		return ""
 	}
 	rs := make([]*Revocation, len(chainSHA1s))
 	for i, h := range chainSHA1s {
-		for j := range tr.Chain {
-			if tr.Chain[j].SHA1 == h {
-				rs[i] = tr.Chain[j].Revocation
-				break
-			}
+		if c := tr.Cert(h); c != nil {
+			rs[i] = c.Revocation
 		}
 	}
 	return revocationParts(rs)

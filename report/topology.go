@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
+	"unicode"
+
+	"github.com/trustgap/trustgap/finding"
 )
 
 // Trust classes of the topology's nodes: how clients see a certificate or
@@ -14,6 +16,10 @@ const (
 	TrustLync        = "lync"        // trusted only by the Lync assumption
 	TrustUntrusted   = "untrusted"   // not trusted
 	TrustUnreachable = "unreachable" // no server answered
+	// TrustFail is a server whose chain clients trust but which fails
+	// (a name mismatch, an expired or revoked certificate, ...): never
+	// drawn as trusted.
+	TrustFail = "fail"
 )
 
 // trustStyle is how a trust class is drawn: colours, a dash pattern and a
@@ -27,6 +33,7 @@ var trustStyles = map[string]trustStyle{
 	TrustLync:        {Fill: "#fff8c5", Stroke: "#9a6700", Dash: "8 4", Word: "Lync only"},
 	TrustUntrusted:   {Fill: "#ffebe9", Stroke: "#cf222e", Dash: "2 3", Word: "untrusted"},
 	TrustUnreachable: {Fill: "#eaeef2", Stroke: "#57606a", Dash: "1 5", Word: "unreachable"},
+	TrustFail:        {Fill: "#ffcecb", Stroke: "#a40e26", Dash: "", Word: "fails"},
 }
 
 // Kinds of topology nodes.
@@ -45,8 +52,12 @@ const (
 	graphColW    = 312
 	graphMarginX = 12
 	graphTop     = 40
-	graphLabel   = 38 // runes of a label before it is cut
-	// MaxGraphServers bounds the server nodes the topology draws; the
+	graphTextX   = 8 // a line's left margin inside its box
+	// graphLabelPx and graphSubPx are the font sizes of a box's two
+	// lines (report.css: .graph text, text.sub).
+	graphLabelPx, graphSubPx = 12, 11
+	// MaxGraphServers bounds the server nodes the topology draws (one per
+	// target, and one per address that presents another chain); the
 	// table lists every target.
 	MaxGraphServers = 300
 )
@@ -89,7 +100,12 @@ type Graph struct {
 	Nodes   []*graphNode
 	Edges   []graphEdge
 	Omitted int // servers past MaxGraphServers
-	Roots   []*graphNode
+	// MaxServers is MaxGraphServers, for the page to say.
+	MaxServers int
+	Roots      []*graphNode
+	// NodeW and NodeH are a box's size (it clips what it holds), RectW
+	// and RectH its frame's, inside it.
+	NodeW, NodeH, RectW, RectH int
 }
 
 // serverPath is one server and the CAs above it, root first.
@@ -98,14 +114,54 @@ type serverPath struct {
 	cas  []*graphNode
 }
 
-// cut shortens s to graphLabel runes.
-func cut(s string) string {
-	if utf8.RuneCountInString(s) <= graphLabel {
+// runeEm estimates the width of r in a sans-serif font, in ems, erring
+// wide: a line cut by it fits its box in any of the page's fonts.
+func runeEm(r rune) float64 {
+	switch {
+	case strings.ContainsRune("ijl.,:;'|!` ", r):
+		return 0.34
+	case strings.ContainsRune("ftrI()[]{}\"-/*", r):
+		return 0.45
+	case strings.ContainsRune("mwMW@%", r):
+		return 1.0
+	case r >= 'A' && r <= 'Z', r == '&', r == '#':
+		return 0.75
+	case r < 0x80:
+		return 0.6
+	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul),
+		r >= 0xFF00 && r <= 0xFFEF, r >= 0x1F000:
+		return 1.2 // wide: CJK, full-width forms, emoji
+	}
+	return 0.8
+}
+
+// fit cuts s with an ellipsis so that it fits width units at a font of px
+// units: a box's line never runs out of the box (the box clips it too).
+func fit(s string, width, px float64) string {
+	total := 0.0
+	for _, r := range s {
+		total += runeEm(r) * px
+	}
+	if total <= width {
 		return s
 	}
-	r := []rune(s)
-	return string(r[:graphLabel-1]) + "…"
+	budget := width - runeEm('…')*px - px*0.6
+	w := 0.0
+	for i, r := range s {
+		if w+runeEm(r)*px > budget {
+			return strings.TrimRight(s[:i], " ") + "…"
+		}
+		w += runeEm(r) * px
+	}
+	return s
 }
+
+// lineWidth is the room for a line of text in a box.
+const lineWidth = graphNodeW - 2*graphTextX
+
+// label and sub fit a box's first and second lines.
+func label(s string) string { return fit(s, lineWidth, graphLabelPx) }
+func sub(s string) string   { return fit(s, lineWidth, graphSubPx) }
 
 // rootTrust is the trust class of a target's root.
 func rootTrust(tr *Target) string {
@@ -150,7 +206,7 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 			return n
 		}
 		order++
-		n := &graphNode{Key: key, Kind: kind, Trust: trust, Label: cut(label), Title: title, SHA1: sha1, Col: depth, order: order}
+		n := &graphNode{Key: key, Kind: kind, Trust: trust, Label: label, Title: title, SHA1: sha1, Col: depth, order: order}
 		cas[key] = n
 		return n
 	}
@@ -164,8 +220,17 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 		}
 		servers++
 		verdict := strings.ToUpper(string(tr.Verdict))
-		n := &graphNode{Key: "server:" + id + ":" + label, Kind: nodeServer, Trust: trust, Label: cut(label),
-			Sub: verdict + " · " + trustStyles[trust].Word, Title: fmt.Sprintf("%s %s: %s, %s", tr.Role, label, verdict, trustStyles[trust].Word), Target: id}
+		n := &graphNode{Key: "server:" + id + ":" + label, Kind: nodeServer, Trust: trust, Label: label,
+			Sub: verdict + " · " + trustStyles[trust].Word, Title: fmt.Sprintf("%s: %s, %s", label, verdict, trustStyles[trust].Word), Target: id}
+		if tr.Verdict == "fail" && (trust == TrustStore || trust == TrustLync) {
+			// The chain is trusted, the server fails all the same (a name
+			// mismatch, an expired or revoked certificate): never drawn
+			// as trusted.
+			codes := errorCodes(tr.Findings)
+			n.Trust = TrustFail
+			n.Sub = verdict + " · " + strings.Join(codes, ", ")
+			n.Title = fmt.Sprintf("%s: %s (%s); the chain is %s", label, verdict, strings.Join(codes, ", "), trustStyles[trust].Word)
+		}
 		if trust == TrustUnreachable || len(chain) == 0 {
 			if len(chain) == 0 && trust != TrustUnreachable {
 				n.Sub = verdict + " · no chain"
@@ -245,7 +310,7 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 				}
 			}
 			at := *tr
-			at.Verdict = a.Verdict
+			at.Verdict, at.Findings = a.Verdict, a.Findings
 			addServer(&at, id, label+" ("+a.Address+")", st, ac, complete, rt)
 		}
 	}
@@ -287,15 +352,15 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 		n.Col, n.Y = serverCol, graphTop+row*graphRowH
 		row++
 	}
-	// Each CA beside the middle of its servers, then pushed apart.
+	// Each CA beside the first of its servers (laid out from the top, so
+	// that a CA above many servers is seen first, not in the middle of a
+	// long column), then pushed apart.
 	var caNodes []*graphNode
 	for _, n := range cas {
-		sum := 0
-		for _, y := range n.servers {
-			sum += y
+		n.Y = graphTop
+		if len(n.servers) > 0 {
+			n.Y = slices.Min(n.servers)
 		}
-		n.Y = sum / max(1, len(n.servers))
-		n.Y = graphTop + (n.Y-graphTop)/2*2 // even, for crisp lines
 		caNodes = append(caNodes, n)
 	}
 	slices.SortFunc(caNodes, func(a, b *graphNode) int {
@@ -327,6 +392,7 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 		default:
 			n.Sub = n.Kind + " · " + n.Style.Word
 		}
+		n.Label, n.Sub = label(n.Label), sub(n.Sub)
 		g.Nodes = append(g.Nodes, n)
 		if n.Kind == nodeRoot || n.Kind == nodeMissing {
 			g.Roots = append(g.Roots, n)
@@ -335,11 +401,13 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 	for _, p := range paths {
 		p.node.X = graphMarginX + serverCol*graphColW
 		p.node.Style = trustStyles[p.node.Trust]
+		p.node.Label, p.node.Sub = label(p.node.Label), sub(p.node.Sub)
 		g.Nodes = append(g.Nodes, p.node)
 	}
 	for _, n := range unreachable {
 		n.X = graphMarginX + serverCol*graphColW
 		n.Style = trustStyles[n.Trust]
+		n.Label, n.Sub = label(n.Label), sub(n.Sub)
 		g.Nodes = append(g.Nodes, n)
 	}
 	for _, p := range paths {
@@ -355,7 +423,23 @@ func buildGraph(targets []*Target, ids []string) *Graph {
 	g.Cols = append(g.Cols, graphCol{X: graphMarginX + serverCol*graphColW, Title: "Servers"})
 	g.W = graphMarginX*2 + serverCol*graphColW + graphNodeW
 	g.H = bottom
+	g.MaxServers, g.NodeW, g.NodeH, g.RectW, g.RectH = MaxGraphServers, graphNodeW, graphNodeH, graphNodeW-2, graphNodeH-2
 	return g
+}
+
+// errorCodes are the distinct codes of the error-severity findings of fs,
+// in order.
+func errorCodes(fs []finding.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Severity == finding.SevError && !slices.Contains(out, f.Code) {
+			out = append(out, f.Code)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"fail"}
+	}
+	return out
 }
 
 // rankTrust orders trust classes from best to worst.
@@ -365,7 +449,7 @@ func rankTrust(t string) int {
 		return 1
 	case TrustUntrusted:
 		return 2
-	case TrustUnreachable:
+	case TrustUnreachable, TrustFail:
 		return 3
 	}
 	return 0

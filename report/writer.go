@@ -420,6 +420,11 @@ func (t *textWriter) verbose(tr *Target, n certNamer) {
 			line += "; " + protocolLine(a.Protocols)
 		}
 		fmt.Fprintf(w, "    address %s: %s\n", safe(a.Address), line)
+		if len(tr.Addresses) > 1 {
+			if rev := addressRevocation(tr, a.Chain); rev != "" {
+				fmt.Fprintf(w, "      revocation: %s\n", rev)
+			}
+		}
 	}
 	if len(tr.Presented) > 0 {
 		w.WriteString("    presented (as the server sent it):\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,6 +61,8 @@ type fleet struct {
 	live       int
 	handshakes *atomic.Int64
 	scanner    *scanner.Scanner
+	// hole serves the dead targets; closing it ends their handshakes.
+	hole *lab.Server
 }
 
 func newFleet(t *testing.T, n, every, conc int, timeout time.Duration) *fleet {
@@ -67,7 +70,7 @@ func newFleet(t *testing.T, n, every, conc int, timeout time.Duration) *fleet {
 	addr, hs := countingTLS(t, testca.TLSCert(testca.Leaf(p.inter, "*.fleet.test"), p.inter.Cert))
 	hole := lab.Silent()
 	t.Cleanup(hole.Close)
-	f := &fleet{dead: map[int]bool{}, handshakes: hs}
+	f := &fleet{dead: map[int]bool{}, handshakes: hs, hole: hole}
 	pins := network.Pins{}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("h%d.fleet.test", i)
@@ -139,19 +142,49 @@ func TestBlackHolesDoNotStallTheScan(t *testing.T) {
 	}
 }
 
-// TestHeldResultsAreBounded: with MaxHeld results waiting behind a black
-// hole, no new target starts until it times out; the bound is on what is
-// held, and lifts as soon as the head is written.
+// TestHeldResultsAreBounded: MaxHeld bounds the targets started and not
+// yet written: with the head of the list in flight, exactly MaxHeld-1
+// other targets are started and judged (the scan goes on past the head,
+// and no further), and the bound lifts as soon as the head is written.
+// The head is a black hole the test closes itself once those are judged
+// (after a grace period that gives a scan ignoring the bound the time to
+// show it, or as soon as the bound is passed), so no timeout and no
+// machine load decides the count.
 func TestHeldResultsAreBounded(t *testing.T) {
 	const n, conc, maxHeld = 40, 4, 8
-	f := newFleet(t, n, n, conc, 2*time.Second) // only target 0 is dead
+	f := newFleet(t, n, n, conc, time.Minute) // only target 0 is dead
 	f.scanner.MaxHeld = maxHeld
-	var atHead int64 = -1
+	var once sync.Once
+	release := func() { once.Do(f.hole.Close) }
+	reached, overflow := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case <-reached:
+		case <-time.After(30 * time.Second): // a scan that stalls behind the head
+		}
+		select {
+		case <-overflow:
+		case <-time.After(300 * time.Millisecond):
+		}
+		release()
+	}()
+	t.Cleanup(release)
+	live, atHead := 0, -1
+	f.scanner.Progress = func(r *chain.Result) { // on one goroutine, before the result is held
+		if r.Index == 0 {
+			atHead = live
+			return
+		}
+		live++
+		switch live {
+		case maxHeld - 1:
+			close(reached)
+		case maxHeld:
+			close(overflow)
+		}
+	}
 	trusted := 0
 	err := f.scanner.Scan(context.Background(), f.targets, func(r *chain.Result) error {
-		if r.Index == 0 {
-			atHead = f.handshakes.Load()
-		}
 		if r.Trusted {
 			trusted++
 		}
@@ -160,10 +193,8 @@ func TestHeldResultsAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Held: maxHeld results, plus at most the conc-1 other slots that were
-	// already started when the bound was reached.
-	if atHead < maxHeld || atHead > maxHeld+conc-1 {
-		t.Errorf("%d live targets were scanned while the head was in flight, want %d to %d (MaxHeld plus what was in flight)", atHead, maxHeld, maxHeld+conc-1)
+	if atHead != maxHeld-1 {
+		t.Errorf("%d live targets were judged while the head was in flight, want %d (MaxHeld, the head included)", atHead, maxHeld-1)
 	}
 	if trusted != f.live {
 		t.Errorf("%d of %d live targets trusted in the end", trusted, f.live)

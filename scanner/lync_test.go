@@ -181,3 +181,46 @@ func mustMozilla(t *testing.T) []*x509.Certificate {
 	}
 	return s.Certificates()
 }
+
+// TestDifferentCAOnlyAssumedLyncRoots: different-ca compares Exchange's
+// root with, and names, only the roots of Lync's CA: those of asserted lync
+// targets, neither Disallowed nor impersonating. A root of an inferred lync
+// target (port 5061), a Disallowed one or an impersonating one is not
+// Lync's CA: with no other, there is no different-ca.
+func TestDifferentCAOnlyAssumedLyncRoots(t *testing.T) {
+	lync, exch, side := newPKI("Contoso Lync"), newPKI("Fabrikam"), newPKI("Sideline")
+	real := testca.Root("Real Root CA")
+	fake := testca.New(testca.Options{CN: "Real Root CA", IsCA: true}, nil)
+	fakeInter := testca.Intermediate("Fake Issuing CA", fake)
+	e := newEnv(t, real.Cert)
+	e.noAIA = true
+	e.serve("pool.contoso.test", 5061, testca.Leaf(lync.inter, "pool.contoso.test"), []*x509.Certificate{lync.inter.Cert, lync.root.Cert}, lab.TLSOptions{})
+	e.serve("side.contoso.test", 5061, testca.Leaf(side.inter, "side.contoso.test"), []*x509.Certificate{side.inter.Cert, side.root.Cert}, lab.TLSOptions{})
+	e.serve("fake.contoso.test", 5061, testca.Leaf(fakeInter, "fake.contoso.test"), []*x509.Certificate{fakeInter.Cert, fake.Cert}, lab.TLSOptions{})
+	e.serve("mail.contoso.test", 443, testca.Leaf(exch.inter, "mail.contoso.test"), []*x509.Certificate{exch.inter.Cert, exch.root.Cert}, lab.TLSOptions{})
+	ews := "ews mail.contoso.test"
+
+	for name, c := range map[string]struct {
+		mod   func(*scanner.Scanner)
+		lines []string
+	}{
+		"inferred":      {nil, []string{ews, "side.contoso.test:5061"}},
+		"disallowed":    {func(s *scanner.Scanner) { s.Disallowed = chain.NewCertSet(lync.root.Cert) }, []string{ews, "lync pool.contoso.test"}},
+		"impersonating": {nil, []string{ews, "lync fake.contoso.test"}},
+	} {
+		rs := scanWith(e, c.mod, c.lines...)
+		if strings.Contains(codes(rs[0]), "different-ca") {
+			t.Errorf("%s: different-ca with no root of Lync's CA: %s", name, messages(rs[0]))
+		}
+	}
+
+	// With an asserted lync target beside them, different-ca names only
+	// its root.
+	for _, mod := range []func(*scanner.Scanner){nil, func(s *scanner.Scanner) { s.NoLyncAssumption = true }} {
+		rs := scanWith(e, mod, ews, "lync pool.contoso.test:5061", "side.contoso.test:5061", "lync fake.contoso.test:5061")
+		f := findMsg(t, rs[0], "different-ca")
+		if !strings.Contains(f.Message, certutil.Thumbprint(lync.root.Cert)) || strings.Contains(f.Message, certutil.Thumbprint(side.root.Cert)) || strings.Contains(f.Message, certutil.Thumbprint(fake.Cert)) {
+			t.Errorf("different-ca should name Contoso Lync Root CA only: %s", f.Message)
+		}
+	}
+}

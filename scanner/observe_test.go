@@ -8,15 +8,19 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/trustgap/trustgap/chain"
+	"github.com/trustgap/trustgap/internal/certutil"
 	"github.com/trustgap/trustgap/internal/lab"
 	"github.com/trustgap/trustgap/internal/testca"
+	"github.com/trustgap/trustgap/network"
 	"github.com/trustgap/trustgap/report"
+	"github.com/trustgap/trustgap/revocation"
 	"github.com/trustgap/trustgap/target"
 )
 
@@ -265,5 +269,77 @@ func TestADCSNames(t *testing.T) {
 	w.Close()
 	if !strings.Contains(buf.String(), "issuer:            CN=contoso-DC01-CA,DC=contoso,DC=com") {
 		t.Errorf("verbose text lacks the CA's DN:\n%s", buf.String())
+	}
+}
+
+// TestRevocationEveryAddress: the revocation of every address's chain is
+// checked, not only the first's: a revoked leaf on the second server behind
+// a name fails that address, the target and inconsistent-servers (which
+// names it), and the JSON (other_certs) and CSV address rows carry its
+// status. A third server with the first's chain gets the first's statuses.
+func TestRevocationEveryAddress(t *testing.T) {
+	root := testca.Root("Revoking Root CA")
+	inter := testca.Intermediate("Revoking Issuing CA", root)
+	var crl []byte
+	crlSrv := lab.HTTP(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(crl) }))
+	t.Cleanup(crlSrv.Close)
+	cdp := []string{"http://" + crlSrv.Addr + "/inter.crl"}
+	good := testca.New(testca.Options{CN: "rv.contoso.test", DNSNames: []string{"rv.contoso.test"}, CRLURLs: cdp}, inter)
+	bad := testca.New(testca.Options{CN: "rv.contoso.test", DNSNames: []string{"rv.contoso.test"}, CRLURLs: cdp}, inter)
+	crl = testca.CRL(inter, testca.CRLOptions{Revoked: []testca.Revoked{{Serial: bad.Cert.SerialNumber, Reason: 1}}})
+	port := lab.FreePort()
+	serveAt(t, "127.0.0.2", port, good, []*x509.Certificate{inter.Cert})
+	serveAt(t, "127.0.0.3", port, bad, []*x509.Certificate{inter.Cert})
+	serveAt(t, "127.0.0.4", port, good, []*x509.Certificate{inter.Cert})
+	dns := lab.NewDNS().A("rv.contoso.test", "127.0.0.2", "127.0.0.3", "127.0.0.4")
+	t.Cleanup(dns.Close)
+	e := newEnv(t, root.Cert)
+	e.dns, e.noAIA = dns.Addr, true
+
+	var list target.List
+	list.AddFile(strings.NewReader("ews rv.contoso.test:"+strconv.Itoa(port)), "test")
+	s := e.scanner()
+	s.Revocation = revocation.New(network.NewFetcher(s.Dialer), revocation.Soft, testca.Epoch)
+	var r *chain.Result
+	if err := s.Scan(context.Background(), list.Targets, func(res *chain.Result) error { r = res; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ps := strconv.Itoa(port)
+	var got []string
+	for _, a := range r.Addresses {
+		got = append(got, a.Addr+" "+string(a.Verdict())+" "+codes(a))
+	}
+	// (The intermediate names no CDP: information only.)
+	info := " no-revocation-info/info"
+	want := []string{"127.0.0.2:" + ps + " ok" + info, "127.0.0.3:" + ps + " fail revoked/error" + info, "127.0.0.4:" + ps + " ok" + info}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("addresses (-want +got):\n%s", diff)
+	}
+	if r.Verdict() != chain.VerdictFail || !r.Trusted {
+		t.Errorf("target: verdict %s trusted %v, want fail (an address fails) with the first address's chain trusted", r.Verdict(), r.Trusted)
+	}
+	f := findMsg(t, r, "inconsistent-servers")
+	if f.Severity != "error" || !strings.Contains(f.Message, "127.0.0.3:"+ps+`: "CN=rv.contoso.test" (SHA-1 `+certutil.Thumbprint(bad.Cert)) || !strings.Contains(f.Message, "FAIL (revoked)") {
+		t.Errorf("inconsistent-servers: %s %s", f.Severity, f.Message)
+	}
+	if l := r.Addresses[2].Path.Links[0].Revocation; l == nil || l.Status != chain.RevocationGood {
+		t.Errorf("the third server's leaf (the first's chain): %+v, want good", l)
+	}
+
+	tr := report.FromResult(r, nil)
+	c := tr.Cert(certutil.SHA1Hex(bad.Cert))
+	if c == nil || c.Revocation == nil || c.Revocation.Status != "revoked" || c.Revocation.Source != "crl" {
+		t.Errorf("other_certs: the revoked leaf: %+v", c)
+	}
+	rows := report.CSVRows(&tr)
+	if len(rows) != 3 || rows[1][16] != "revoked (crl) <- not checked <- not checked" || rows[0][16] != "good (crl) <- not checked <- not checked" {
+		t.Errorf("CSV revocation column: %q", [][]string{rows[0][16:], rows[1][16:], rows[2][16:]})
+	}
+	var text bytes.Buffer
+	w, _ := report.NewWriter(&text, report.Options{Format: report.FormatText, Verbose: true})
+	w.Write(r)
+	w.Close()
+	if want := "    address 127.0.0.3:" + ps + ": FAIL, TLS 1.3, TLS_AES_128_GCM_SHA256\n      revocation: revoked (crl) <- not checked <- not checked\n"; !strings.Contains(text.String(), want) {
+		t.Errorf("-v text lacks %q:\n%s", want, text.String())
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,10 +51,11 @@ type Scanner struct {
 	// Concurrency bounds the connections in flight, every address and
 	// protocol probe counted; zero means [DefaultConcurrency].
 	Concurrency int
-	// MaxHeld and MaxHeldBytes bound the results that completed but wait
-	// for an earlier target to be emitted (ordered output): a count and
-	// an estimate of their memory. When either is reached no new target
-	// is started until the head of the list completes. Zero means
+	// MaxHeld and MaxHeldBytes bound the results waiting for an earlier
+	// target to be emitted (ordered output): MaxHeld counts the targets
+	// started and not yet emitted (in flight or completed), MaxHeldBytes
+	// estimates the memory of the completed ones. When either is reached
+	// no new target is started until the head of the list is emitted. Zero means
 	// [DefaultMaxHeld] (or 16 per connection slot, when more) and
 	// [DefaultMaxHeldBytes].
 	MaxHeld      int
@@ -101,12 +104,91 @@ func addRevocation(r *chain.Result, fs []finding.Finding) {
 	}
 }
 
-// revocation runs the revocation check of r's path, if any.
-func (s *Scanner) revocation(ctx context.Context, r *chain.Result) []finding.Finding {
-	if s.Revocation == nil || r.Path == nil {
+// revChecks are the revocation findings of a result: of each of its
+// addresses (by position), or of the result itself when it has none.
+type revChecks struct {
+	own   []finding.Finding
+	addrs [][]finding.Finding
+}
+
+// revocation checks the revocation of r's paths: every address's built
+// path, each distinct chain once (an address presenting the same chain as
+// an earlier one gets its statuses and findings), the distinct ones at
+// once, each within the checker's budget. It records the statuses on the
+// paths; nil when there is no checker.
+func (s *Scanner) revocation(ctx context.Context, r *chain.Result) *revChecks {
+	if s.Revocation == nil {
 		return nil
 	}
-	return s.Revocation.Check(ctx, r.Path)
+	rc := &revChecks{}
+	if len(r.Addresses) == 0 {
+		if r.Path != nil {
+			rc.own = s.Revocation.Check(ctx, r.Path)
+		}
+		return rc
+	}
+	rc.addrs = make([][]finding.Finding, len(r.Addresses))
+	first := map[string]int{} // a chain's key: the address that checks it
+	same := make([]int, len(r.Addresses))
+	var wg sync.WaitGroup
+	for i, a := range r.Addresses {
+		same[i] = -1
+		if a.Path == nil {
+			continue
+		}
+		k := pathKey(a.Path)
+		if f, ok := first[k]; ok {
+			same[i] = f
+			continue
+		}
+		first[k] = i
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc.addrs[i] = s.Revocation.Check(ctx, a.Path)
+		}()
+	}
+	wg.Wait()
+	for i, f := range same {
+		if f < 0 {
+			continue
+		}
+		rc.addrs[i] = slices.Clone(rc.addrs[f])
+		for k := range r.Addresses[i].Path.Links {
+			if rev := r.Addresses[f].Path.Links[k].Revocation; rev != nil {
+				c := *rev
+				r.Addresses[i].Path.Links[k].Revocation = &c
+			}
+		}
+	}
+	return rc
+}
+
+// pathKey identifies a built chain by its certificates.
+func pathKey(p *chain.Path) string {
+	var b strings.Builder
+	for _, l := range p.Links {
+		b.Write(l.Cert.Raw)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// applyRevocation adds the revocation findings to a judged result and its
+// addresses, and recombines the target from them (so an address with a
+// revoked certificate fails, and inconsistent-servers says so).
+func applyRevocation(r *chain.Result, rc *revChecks) {
+	if rc == nil {
+		return
+	}
+	if len(r.Addresses) == 0 {
+		addRevocation(r, rc.own)
+		return
+	}
+	for i, a := range r.Addresses {
+		addRevocation(a, rc.addrs[i])
+	}
+	r.Recombine()
 }
 
 // Default bounds on the results held for ordered output: results that
@@ -186,7 +268,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		}
 	}
 	lyncRes := make(map[int]*chain.Result, len(lyncIdx))
-	lyncRev := make(map[int][]finding.Finding, len(lyncIdx))
+	lyncRev := make(map[int]*revChecks, len(lyncIdx))
 	var mu sync.Mutex
 	s.run(ctx, conc, len(lyncIdx), func(k int) *chain.Result {
 		r := s.fetchBuild(ctx, targets[lyncIdx[k]], lyncIdx[k], nil, nil, now, conns)
@@ -225,7 +307,7 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 			continue
 		}
 		j.Apply(r)
-		addRevocation(r, lyncRev[r.Index])
+		applyRevocation(r, lyncRev[r.Index])
 		if s.Progress != nil {
 			s.Progress(r)
 		}
@@ -288,11 +370,12 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 		if ctx.Err() != nil {
 			return nil
 		}
-		addRevocation(r, rev)
+		applyRevocation(r, rev)
 		return r
 	}, func(k int, r *chain.Result) error {
 		if r == nil {
 			skipped[others[k]] = true
+			gate.release(0)
 		} else {
 			pending[r.Index] = r
 			gate.hold(resultSize(r))
@@ -315,8 +398,11 @@ func (s *Scanner) Scan(ctx context.Context, targets []target.Target, emit func(*
 }
 
 // holdGate bounds the results held for ordered output, in number and in
-// estimated bytes: the dispatcher waits for room before starting a
-// target, and the collector holds and releases results.
+// estimated bytes: the dispatcher reserves a place before starting a
+// target (so the count covers the targets in flight too, and no target
+// starts once it is reached, whatever the timing of the workers), the
+// collector adds the size of each completed result and releases a place
+// when the result is emitted or comes back empty.
 type holdGate struct {
 	mu              sync.Mutex
 	n, maxN         int
@@ -334,16 +420,21 @@ func newHoldGate(maxN int, maxBytes int64, conc int) *holdGate {
 	return &holdGate{maxN: maxN, maxBytes: maxBytes, room: make(chan struct{}, 1)}
 }
 
-func (g *holdGate) full() bool {
+// take reserves a place when there is room.
+func (g *holdGate) take() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.n >= g.maxN || g.bytes >= g.maxBytes
+	if g.n >= g.maxN || g.bytes >= g.maxBytes {
+		return false
+	}
+	g.n++
+	return true
 }
 
-// wait returns true once there is room for one more result, or false when
-// ctx is done or stop is closed first.
-func (g *holdGate) wait(ctx context.Context, stop <-chan struct{}) bool {
-	for g.full() {
+// reserve returns true once it reserved a place for one more target, or
+// false when ctx is done or stop is closed first.
+func (g *holdGate) reserve(ctx context.Context, stop <-chan struct{}) bool {
+	for !g.take() {
 		select {
 		case <-g.room:
 		case <-stop:
@@ -355,13 +446,14 @@ func (g *holdGate) wait(ctx context.Context, stop <-chan struct{}) bool {
 	return true
 }
 
+// hold adds the size of a completed result, whose place was reserved.
 func (g *holdGate) hold(size int64) {
 	g.mu.Lock()
-	g.n++
 	g.bytes += size
 	g.mu.Unlock()
 }
 
+// release frees a place, and the size of its result.
 func (g *holdGate) release(size int64) {
 	g.mu.Lock()
 	g.n--
@@ -422,13 +514,13 @@ func (s *Scanner) run(ctx context.Context, conc, n int, work func(int) *chain.Re
 	go func() {
 		defer close(jobs)
 		for k := 0; k < n; k++ {
-			if gate != nil && !gate.wait(ctx, stop) {
+			if gate != nil && !gate.reserve(ctx, stop) {
 				return
 			}
 			select {
 			case jobs <- k:
 			case <-stop:
-				return
+				return // the scan is over: the place reserved does not matter
 			case <-ctx.Done():
 				return
 			}

@@ -42,6 +42,19 @@ type Target struct {
 	// is never assumed trusted: only the user (or the step where clients
 	// sign in) asserts that a server is the Lync pool.
 	RoleInferred bool
+	// Discovery says where discovery found the target (trustgap discover
+	// --scan) and whether clients use it; nil for a target the user gave.
+	Discovery *Discovery
+}
+
+// Discovery is where discovery found a target: the lookup step, and
+// whether clients use the endpoint. Only the endpoints of the step where
+// discovery says clients find Autodiscover (or sign in to Lync) are used;
+// those of earlier steps that fail or are web sites, and of later steps
+// clients never reach, are not, and nothing is deployed for them.
+type Discovery struct {
+	Step string // "Autodiscover step 2", "Lync step 5"
+	Used bool
 }
 
 // Key identifies a target for de-duplication: role, host and port.
@@ -246,14 +259,23 @@ type List struct {
 
 // Add appends t unless an equal target was added before. A target given
 // twice, once with its role written and once inferred, counts as written
-// ([Target.RoleInferred] false).
+// ([Target.RoleInferred] false); one given by the user and found by
+// discovery counts as given ([Target.Discovery] nil); one discovery found
+// at several steps counts as found where clients use it, if they do.
 func (l *List) Add(t Target) {
 	if l.seen == nil {
 		l.seen = make(map[string]int)
 	}
 	if i, ok := l.seen[t.Key()]; ok {
+		old := &l.Targets[i]
 		if !t.RoleInferred {
-			l.Targets[i].RoleInferred = false
+			old.RoleInferred = false
+		}
+		switch {
+		case t.Discovery == nil:
+			old.Discovery = nil
+		case old.Discovery != nil && t.Discovery.Used && !old.Discovery.Used:
+			old.Discovery = t.Discovery
 		}
 		return
 	}

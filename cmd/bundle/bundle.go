@@ -72,7 +72,7 @@ targets de-duplicated and the Lync comparison redone across all of them.`,
 	}
 	c.Flags().StringArrayVar(&opts.From, "from", nil, "a saved scan report (`REPORT.json`, - for stdin; repeatable: several are merged)")
 	c.Flags().StringVar(&opts.Out.Dir, "out", "", "write the bundle to `DIR` (must not exist or be empty)")
-	c.Flags().BoolVar(&opts.Out.Force, "force", false, "replace DIR if it exists")
+	c.Flags().BoolVar(&opts.Out.Force, "force", false, "replace DIR only if it holds a trustgap bundle whose files match its manifest.json (nothing else is ever replaced)")
 	c.Flags().BoolVar(&opts.Out.IncludeSelfSigned, "include-self-signed", false, "also deploy self-signed server certificates (a stop-gap)")
 	c.Flags().StringVar(&at, "now", "", "generation time recorded in the bundle (`RFC3339`; default: now)")
 	return c
@@ -85,9 +85,18 @@ func bundleRun(o *BundleOptions) error {
 	pl := &remediate.Planner{IncludeSelfSigned: o.Out.IncludeSelfSigned}
 	if len(o.From) == 1 {
 		// One report is read as a stream, never held whole.
-		err := withReport(o.IO, o.From[0], func(in io.Reader, name string) error { return report.Read(in, name, pl.Add) })
+		shard := false
+		err := withReport(o.IO, o.From[0], func(in io.Reader, name string) error {
+			return report.Read(in, name, func(t *report.Target) error {
+				shard = shard || t.Index != nil
+				return pl.Add(t)
+			})
+		})
 		if err != nil {
 			return err
+		}
+		if shard {
+			o.IO.Warnf("%s is the report of one shard (scan --shard): the bundle covers only its targets; give every shard's report with --from to bundle them all", certutil.SafeText(o.From[0]))
 		}
 	} else {
 		m, err := cmdreport.ReadReports(o.IO, o.From)
@@ -157,8 +166,14 @@ func (b *Flags) WriteInfo(io *cmdutil.IOStreams, plan *remediate.Plan, meta reme
 		}
 		io.Warnf("self-signed server certificate %q (SHA-1 %s) left out of the bundle: replace it with a CA-issued certificate, or add --include-self-signed", certutil.Subject(it.Cert), it.Thumbprint())
 	}
+	for _, tc := range plan.Intercepted {
+		io.Warnf("%s %s left out of the bundle: its connection is intercepted (%s): nothing to deploy, and it stays broken until clients reach the real server", certutil.SafeText(string(tc.Role)), certutil.SafeText(tc.Target), strings.Join(tc.Codes, ", "))
+	}
 	for _, tc := range plan.Excluded {
 		io.Warnf("%s %s left out of the bundle: its chain has problems in the CA hierarchy that no deployment fixes (%s)", certutil.SafeText(string(tc.Role)), certutil.SafeText(tc.Target), strings.Join(tc.Codes, ", "))
+	}
+	for _, u := range plan.Unused {
+		io.Warnf("%s %s left out of the bundle: %s", certutil.SafeText(string(u.Role)), certutil.SafeText(u.Target), certutil.SafeText(u.Why()))
 	}
 	if plan.Empty() {
 		io.Infof("nothing to deploy: no untrusted root or missing intermediate; no bundle written")

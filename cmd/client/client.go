@@ -77,15 +77,15 @@ input error (such as a file that is not a registry export).`,
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&opts.User, "user", "", "the user's SIP address (`user@domain`, sip: allowed; default: ServerSipUri from Lync's settings)")
+	fs.StringVar(&opts.User, "user", "", "the user's SIP address (`USER@DOMAIN`, sip: allowed; default: ServerSipUri from Lync's settings)")
 	fs.StringArrayVar(&opts.RegFiles, "reg", nil, "read the registry from this `FILE` exported with reg export or regedit, or every .reg file of a directory (repeatable; default: this machine's registry, Windows only)")
 	fs.BoolVar(&opts.Offline, "offline", false, "no network: profiles, settings, policies and stores only")
-	fs.StringArrayVar(&opts.Roots, "roots", nil, "more roots the client trusts: its exported SST, the GPO's Registry.pol, authroot:AUTHROOT.STL+ROOTS.SST, ... (repeatable)")
+	fs.StringArrayVar(&opts.Roots, "roots", nil, "more roots the client trusts, from a `SOURCE`: its exported SST, the GPO's Registry.pol, authroot:AUTHROOT.STL+ROOTS.SST, ... (repeatable)")
 	opts.Net.Add(fs)
 	fs.BoolVar(&opts.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
 	fs.StringVar(&opts.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
-	fs.StringVar(&opts.Format, "format", "text", "output format: text or json")
-	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print every certificate in full (text format)")
+	fs.StringVar(&opts.Format, "format", "text", "output `FORMAT`: text or json")
+	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "text: print every address and its handshake, the chain as presented and every certificate's details")
 	return c
 }
 

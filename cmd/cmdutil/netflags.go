@@ -25,9 +25,9 @@ type NetFlags struct {
 // Add registers the flags on fs.
 func (n *NetFlags) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&n.DNS, "dns", "", "resolve names through this DNS server (`HOST[:PORT]`, port 53 by default; UDP with TCP fallback) instead of the system resolver")
-	fs.StringArrayVar(&n.Resolve, "resolve", nil, "connect to `HOST:PORT:ADDR` for HOST:PORT, like curl (repeatable)")
-	fs.DurationVar(&n.Timeout, "timeout", network.DefaultTimeout, "one deadline per server address: name lookup, TCP connect and TLS handshake together")
-	fs.DurationVar(&n.ConnectTimeout, "connect-timeout", 0, "give up a TCP connect after this long, within --timeout (a firewalled host that drops SYNs fails sooner; default: --timeout)")
+	fs.StringArrayVar(&n.Resolve, "resolve", nil, "connect to ADDR for HOST:PORT (`HOST:PORT:ADDR`, like curl; repeatable)")
+	fs.DurationVar(&n.Timeout, "timeout", network.DefaultTimeout, "one deadline per server address (`DURATION`, such as 5s or 1m): name lookup, TCP connect and TLS handshake together")
+	fs.DurationVar(&n.ConnectTimeout, "connect-timeout", 0, "give up a TCP connect after this `DURATION`, within --timeout (a firewalled host that drops SYNs fails sooner; default: --timeout)")
 }
 
 // Dialer builds the dialer the flags describe.

@@ -58,7 +58,7 @@ prints the report and stops the lab. Nothing leaves this machine.`,
 			return demoRun(c.Context(), opts)
 		},
 	}
-	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json or jsonl")
+	c.Flags().StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json or jsonl")
 	c.Flags().StringVar(&opts.Bundle, "bundle", "trustgap-demo-bundle", "write the demo's remediation bundle to `DIR`, replacing it (empty: none)")
 	c.Flags().StringVar(&opts.HTML, "html", "", "write the report as an HTML page to `FILE`, replacing it (default "+HTMLName+" beside the bundle folder; empty: none)")
 	return c

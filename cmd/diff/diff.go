@@ -37,13 +37,17 @@ a server certificate renewed with the same key or re-keyed, another issuer
 or root (a change of CA, flagged loudly), another verdict, findings added or
 resolved, expiry moved within 90, 30, 14 or 7 days, targets added and
 removed. Exit status: 1 when something got worse (a verdict down, a new
-error, another root, trust lost, expiry nearer), so a scheduled task can
-alert on it; 0 otherwise; 2 usage or input error.`,
+error, another root that clients do not trust, trust lost, expiry nearer;
+a move to a root clients trust is shown as CA CHANGED but is not worse), so
+a scheduled task can alert on it; 0 otherwise; 2 usage or input error.`,
 		Example: `  trustgap diff last-week.json today.json
   trustgap diff last-week.json today.json --format html --out changes.html`,
 		Args: func(c *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return cmdutil.FlagErrorf("diff takes two reports, OLD and NEW, got %d arguments", len(args))
+			switch {
+			case len(args) < 2:
+				return cmdutil.FlagErrorf("diff needs two reports: OLD NEW (for example trustgap diff last-week.json today.json)")
+			case len(args) > 2:
+				return cmdutil.FlagErrorf("diff needs two reports: OLD NEW, got %d arguments", len(args))
 			}
 			return nil
 		},
@@ -58,7 +62,7 @@ alert on it; 0 otherwise; 2 usage or input error.`,
 			return diffRun(opts)
 		},
 	}
-	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json or html")
+	c.Flags().StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json or html")
 	c.Flags().StringVar(&opts.Out, "out", "", "write to `FILE` instead of standard output")
 	c.Flags().StringVar(&opts.At, "now", "", "measure expiry from this instant for a report that does not record its time (`RFC3339`; default: now)")
 	return c

@@ -21,8 +21,9 @@ func TestNewCmdDiffFlags(t *testing.T) {
 		t.Errorf("options: %+v", got)
 	}
 	for args, want := range map[string]string{
-		"a":                "diff takes two reports, OLD and NEW, got 1 arguments",
-		"a b c":            "got 3 arguments",
+		"":                 "diff needs two reports: OLD NEW",
+		"a":                "diff needs two reports: OLD NEW",
+		"a b c":            "diff needs two reports: OLD NEW, got 3 arguments",
 		"a b --format csv": `unknown --format "csv"`,
 	} {
 		c := NewCmdDiff(&cmdutil.Factory{IO: ios, Now: time.Now}, func(context.Context, *DiffOptions) error { return nil })

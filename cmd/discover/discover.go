@@ -61,7 +61,7 @@ fails (or the scan finds an error), 2 usage error.`,
 	c.Flags().StringVar(&opts.SIPDomain, "sip-domain", "", "also follow the Lync sign-in lookups for this SIP `DOMAIN`")
 	c.Flags().BoolVar(&opts.Scan, "scan", false, "scan the endpoints found, with scan's flags")
 	opts.ScanFlags.Add(c)
-	c.Flags().Lookup("format").Usage = "output format: text, json or targets (with --scan: the scan's text, json or jsonl)"
+	c.Flags().Lookup("format").Usage = "output `FORMAT`: text, json or targets (with --scan: the scan's text, json or jsonl)"
 	return c
 }
 

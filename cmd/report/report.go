@@ -65,7 +65,7 @@ the scan would have exited), 2 usage or input error.`,
 		},
 	}
 	c.Flags().StringArrayVar(&opts.From, "from", nil, "a saved scan report (`REPORT.json` or .jsonl; - for stdin; repeatable: several are merged)")
-	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json, jsonl, html or csv")
+	c.Flags().StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json, jsonl, html or csv")
 	c.Flags().StringVar(&opts.Out, "out", "", "write to `FILE` instead of standard output")
 	c.Flags().BoolVar(&opts.CSVBOM, "csv-bom", false, "with --format csv: start with a UTF-8 byte order mark, so that Excel reads non-ASCII names right")
 	c.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "text: print every address, the chain as presented and every certificate's details")
@@ -102,7 +102,14 @@ func ReadReports(io *cmdutil.IOStreams, names []string) (*report.Document, error
 		}
 		docs = append(docs, doc)
 	}
-	return report.Merge(docs)
+	m, err := report.Merge(docs)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range m.Warnings {
+		io.Warnf("%s", w)
+	}
+	return m, nil
 }
 
 func reportRun(o *ReportOptions) error {

@@ -65,7 +65,7 @@ usage or input error.`,
 		},
 	}
 	c.Flags().StringVar(&opts.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
-	c.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json or jsonl")
+	c.Flags().StringVar(&opts.Format, "format", "text", "output `FORMAT`: text, json or jsonl")
 	return c
 }
 

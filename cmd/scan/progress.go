@@ -39,13 +39,15 @@ func newProgress(w io.Writer, total int) *progress {
 
 func describe(failed int) string { return fmt.Sprintf("scanning, %d failed", failed) }
 
-// done counts a judged target (scanner.Scanner.Progress).
+// done counts a judged target (scanner.Scanner.Progress): the count first,
+// then its failure, so that no frame shows a failure before its target is
+// counted done.
 func (p *progress) done(r *chain.Result) {
+	p.bar.Add(1)
 	if r.Failed() {
 		p.failed++
 		p.bar.Describe(describe(p.failed))
 	}
-	p.bar.Add(1)
 }
 
 // clear takes the line off the terminal (before the report writes to the

@@ -2,11 +2,15 @@ package scan
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trustgap/trustgap/chain"
 	"github.com/trustgap/trustgap/cmd/cmdutil"
+	"github.com/trustgap/trustgap/finding"
 	"github.com/trustgap/trustgap/internal/testca"
 )
 
@@ -35,7 +39,9 @@ func TestProgress(t *testing.T) {
 	// first, then mail.contoso.test, whose root is untrusted) and clears it
 	// when the last is done: done/total, rate, failures and the elapsed and
 	// remaining time.
-	for _, want := range []string{"(1/2, ", "scanning, 0 failed", "scanning, 1 failed", " targets/s) [0s:0s]"} {
+	// (The failure is the last target: the line is cleared before it could
+	// show it; TestProgressCountsFailuresOnce reads the failures.)
+	for _, want := range []string{"(1/2, ", "scanning, 0 failed", " targets/s) [0s:0s]"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("progress: no %q in %q", want, errs)
 		}
@@ -52,4 +58,50 @@ func TestProgress(t *testing.T) {
 			t.Errorf("tty=%v quiet=%v: the report differs", c.tty, c.quiet)
 		}
 	}
+}
+
+// TestProgressCountsFailuresOnce: the line never shows more failures than
+// targets done (at 0 done nothing has failed), and each failed target is
+// counted once.
+func TestProgressCountsFailuresOnce(t *testing.T) {
+	every := progressEvery
+	progressEvery = 0
+	defer func() { progressEvery = every }()
+	var buf strings.Builder
+	p := newProgress(&buf, 5)
+	bad := &chain.Result{Findings: []finding.Finding{{Code: finding.CodeTimeout, Severity: finding.SevError}}}
+	good := &chain.Result{}
+	results := []*chain.Result{bad, good, bad, good, good}
+	for _, r := range results {
+		p.done(r)
+	}
+	frames := regexp.MustCompile(`scanning, (\d+) failed[^(]*\((\d+)/5`).FindAllStringSubmatch(buf.String(), -1)
+	if len(frames) == 0 {
+		t.Fatalf("no progress frame in %q", buf.String())
+	}
+	last := 0
+	for _, f := range frames {
+		failed, done := atoi(t, f[1]), atoi(t, f[2])
+		want := 0
+		for _, r := range results[:done] {
+			if r.Failed() {
+				want++
+			}
+		}
+		if failed > want {
+			t.Errorf("frame %q: %d failed, but %d of the %d done failed", f[0], failed, want, done)
+		}
+		last = failed
+	}
+	if last != 2 {
+		t.Errorf("the last frame says %d failed, want 2", last)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -77,21 +77,21 @@ type Flags struct {
 func (o *Flags) Add(c *cobra.Command) {
 	fs := c.Flags()
 	o.Net.Add(fs)
-	fs.StringArrayVar(&o.Roots, "roots", nil, "client root store to judge against: system, mozilla, authroot:CTL+CERTS, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
+	fs.StringArrayVar(&o.Roots, "roots", nil, "a client root store `SOURCE` to judge against: system, mozilla, authroot:CTL+CERTS, or a file or directory, optionally prefixed root:, ca: or disallowed: (repeatable; default system)")
 	fs.StringArrayVar(&o.Issuers, "issuers", nil, "CA certificates your organisation has (offline root, issuing CAs) that may complete chains and go into the bundle, never trusted by themselves: a `FILE` or DIR in any store form (repeatable)")
 	fs.BoolVar(&o.NoLyncAssumption, "no-lync-assumption", false, "do not count the roots of lync targets as trusted (use when --roots is the clients' complete store)")
-	fs.IntVarP(&o.Concurrency, "concurrency", "c", scanner.DefaultConcurrency, "connections in flight at most (lowered to what the file-descriptor limit allows)")
+	fs.IntVarP(&o.Concurrency, "concurrency", "c", scanner.DefaultConcurrency, "at most `N` connections in flight (lowered to what the file-descriptor limit allows)")
 	fs.StringVar(&o.Shard, "shard", "", "scan only the K-th of N slices of the targets (`K/N`, K from 0; or N alone, K from JOB_COMPLETION_INDEX): lync targets are scanned in every shard, reported in their own")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress line on standard error (it is shown only when standard error is a terminal)")
 	fs.BoolVar(&o.PostQuantum, "post-quantum", false, "also offer the post-quantum key exchange X25519MLKEM768 (Go's default); without it, X25519 and the NIST curves only, which is cheaper and enough to read certificates")
 	fs.BoolVar(&o.NoAIA, "no-aia", false, "do not fetch missing intermediates from AIA caIssuers URLs")
-	fs.StringVar(&o.Revocation, "revocation", "soft", "check CRLs and OCSP: soft (a failure to check is a warning), hard (an error) or off (no revocation traffic)")
+	fs.StringVar(&o.Revocation, "revocation", "soft", "check CRLs and OCSP, in this `MODE`: soft (a failure to check is a warning), hard (an error) or off (no revocation traffic)")
 	fs.StringVar(&o.At, "now", "", "judge validity at this instant (`RFC3339`; default: now)")
-	fs.StringVar(&o.Format, "format", "text", "output format: text, json, jsonl, html or csv")
+	fs.StringVar(&o.Format, "format", "text", "output `FORMAT`: text, json, jsonl, html or csv")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "text: print every address and its handshake, the chain as presented and every certificate's details")
 	fs.BoolVar(&o.Protocols, "protocols", false, "probe which of TLS 1.0, 1.1, 1.2 and 1.3 every server accepts (one extra handshake per version)")
 	fs.StringVar(&o.Bundle.Dir, "bundle", "", "write the remediation bundle to `DIR` (must not exist or be empty)")
-	fs.BoolVar(&o.Bundle.Force, "force", false, "with --bundle: replace DIR if it exists")
+	fs.BoolVar(&o.Bundle.Force, "force", false, "with --bundle: replace DIR only if it holds a trustgap bundle whose files match its manifest.json (nothing else is ever replaced)")
 	fs.BoolVar(&o.Bundle.IncludeSelfSigned, "include-self-signed", false, "with --bundle: also deploy self-signed server certificates (a stop-gap)")
 }
 
@@ -124,7 +124,7 @@ or input error, 130 interrupted.`,
 	}
 	c.Flags().StringArrayVarP(&opts.TargetFiles, "targets", "f", nil, "read targets from `FILE`, one \"[ROLE] TARGET\" per line (repeatable; - for stdin)")
 	opts.Flags.Add(c)
-	c.Flags().StringVar(&opts.Out, "out", "", "write the report to `FILE` instead of standard output (replaced only when the scan completes)")
+	c.Flags().StringVar(&opts.Out, "out", "", "write the report to `FILE` instead of standard output: written when the scan ends (an interrupted scan writes what completed; a failed one leaves FILE as it was)")
 	c.Flags().BoolVar(&opts.CSVBOM, "csv-bom", false, "with --format csv: start with a UTF-8 byte order mark, so that Excel reads non-ASCII names right")
 	return c
 }
@@ -216,6 +216,9 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	if o.CSVBOM && o.Format != "csv" {
 		return nil, cmdutil.FlagErrorf("--csv-bom goes with --format csv")
 	}
+	if o.Shard != "" && o.Bundle.Dir != "" {
+		return nil, cmdutil.FlagErrorf("--bundle with --shard would write a bundle of one shard's targets: save each shard's report (--format json), then merge them into one bundle with trustgap bundle --from SHARD-0.json --from SHARD-1.json ... --out DIR")
+	}
 	if err := o.Bundle.Check(); err != nil {
 		return nil, err
 	}
@@ -263,13 +266,13 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	}
 	sc := NewScanner(d, store, at, conc)
 	sc.NoLyncAssumption, sc.Protocols = o.NoLyncAssumption, o.Protocols
-	sharded := false
+	sharded, shard := false, ""
 	if o.Shard != "" {
 		sh, err := target.ParseShard(o.Shard, os.Getenv("JOB_COMPLETION_INDEX"))
 		if err != nil {
 			return nil, &cmdutil.FlagError{Err: err}
 		}
-		sc.Selected, sharded = sh.Contains, true
+		sc.Selected, sharded, shard = sh.Contains, true, sh.String()
 	}
 	if len(o.Issuers) > 0 {
 		is, err := rootstore.Load(o.Issuers...)
@@ -296,6 +299,7 @@ func (o *Flags) Prepare(io *cmdutil.IOStreams, now func() time.Time, version str
 	public := func(c *x509.Certificate) *bool { p := rootstore.IsPublic(c); return &p }
 	ropts := report.Options{Format: report.Format(o.Format), Color: io.ColorEnabled() && o.Out == "", Verbose: o.Verbose, Public: public,
 		Store: report.NewStore(store, runtime.GOOS), Run: report.NewRun(at, version), CSVBOM: o.CSVBOM, Index: sharded}
+	ropts.Run.Shard = shard
 	if o.Bundle.Dir != "" && o.Format == "html" {
 		ropts.Bundle = &report.Bundle{} // filled in when the bundle is written
 	}

@@ -107,12 +107,23 @@ func haveCondition(cond string) (bool, error) {
 
 // labDiscover starts what discovery finds for contoso.test: only the SRV
 // record _autodiscover._tcp.contoso.test, pointing at mail.contoso.test on a
-// loopback port, served with a certificate from an untrusted CA. It sets $DNS.
+// loopback port, served with a certificate from an untrusted CA; and, for
+// the SIP domain contoso.test, the SRV records _sipinternaltls._tcp (Lync
+// step 5, where clients sign in: pool.contoso.test, on "Contoso Lync Root
+// CA") and _sip._tls (step 6, which clients never reach: rogue.contoso.test,
+// on "Rogue Root CA"). It sets $DNS.
 func labDiscover(ts *testscript.TestScript) {
 	root := testca.Root("Fabrikam Root CA")
 	srv := lab.TLS(testca.TLSCert(testca.Leaf(root, "mail.contoso.test"), root.Cert), lab.TLSOptions{})
 	ts.Defer(srv.Close)
-	dns := lab.NewDNS().A("mail.contoso.test", "127.0.0.1").SRV("_autodiscover._tcp.contoso.test", 0, 0, uint16(srv.Port), "mail.contoso.test")
+	lyncRoot, rogueRoot := testca.Root("Contoso Lync Root CA"), testca.Root("Rogue Root CA")
+	pool := lab.TLS(testca.TLSCert(testca.Leaf(lyncRoot, "pool.contoso.test"), lyncRoot.Cert), lab.TLSOptions{})
+	ts.Defer(pool.Close)
+	rogue := lab.TLS(testca.TLSCert(testca.Leaf(rogueRoot, "rogue.contoso.test"), rogueRoot.Cert), lab.TLSOptions{})
+	ts.Defer(rogue.Close)
+	dns := lab.NewDNS().A("mail.contoso.test", "127.0.0.1").SRV("_autodiscover._tcp.contoso.test", 0, 0, uint16(srv.Port), "mail.contoso.test").
+		A("pool.contoso.test", "127.0.0.1").SRV("_sipinternaltls._tcp.contoso.test", 0, 0, uint16(pool.Port), "pool.contoso.test").
+		A("rogue.contoso.test", "127.0.0.1").SRV("_sip._tls.contoso.test", 0, 0, uint16(rogue.Port), "rogue.contoso.test")
 	ts.Defer(dns.Close)
 	ts.Setenv("DNS", dns.Addr)
 }

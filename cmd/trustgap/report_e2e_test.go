@@ -303,7 +303,7 @@ func TestHTMLInChromium(t *testing.T) {
 
 	// The graph: one node per root (summary.roots) and per server, in its
 	// trust class's colours.
-	fills := map[string]string{"store": "#dafbe1", "lync": "#fff8c5", "untrusted": "#ffebe9", "unreachable": "#eaeef2"}
+	fills := map[string]string{"store": "#dafbe1", "lync": "#fff8c5", "untrusted": "#ffebe9", "unreachable": "#eaeef2", "fail": "#ffcecb"}
 	type node struct{ Kind, Trust, SHA1, Target, Fill, Stroke, Text string }
 	var nodes []node
 	p.MustEval(`Array.from(document.querySelectorAll('#topology g.node')).map(g => ({Kind: g.dataset.kind, Trust: g.dataset.trust,
@@ -351,6 +351,8 @@ func TestHTMLInChromium(t *testing.T) {
 		switch {
 		case tr.TLSVersion == "":
 			want = "unreachable"
+		case tr.Trusted && tr.Verdict == "fail":
+			want = "fail" // a trusted chain, a failing server: never green
 		case tr.Trusted && lyncOnly:
 			want = "lync"
 		case tr.Trusted:
@@ -365,13 +367,49 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Errorf("%s: node %+v, want trust %s fill %s", tr.Target, n, want, fills[want])
 		}
 	}
+	// mail fails (its servers differ) though its first server's chain is
+	// trusted: drawn in the fail class, with the error named.
 	wantTrust := map[string]string{"owa.contoso.test": "store", "lyncpool.contoso.test": "lync", "autodiscover.contoso.test": "lync",
-		"mail.contoso.test": "lync", "evil.contoso.test": "untrusted", "gone.contoso.test": "unreachable"}
+		"mail.contoso.test": "fail", "evil.contoso.test": "untrusted", "gone.contoso.test": "unreachable"}
 	for i, tr := range doc.Targets {
 		if n := find("server", "", fmt.Sprintf("t%d", i+1)); n != nil && n.Trust != wantTrust[tr.Host] {
 			t.Errorf("%s is drawn %s, want %s", tr.Host, n.Trust, wantTrust[tr.Host])
 		}
 	}
+	// Every line fits its box as the browser draws it (the hostile names
+	// are cut, with an ellipsis, and whole in the box's title), and each
+	// column's first box is at the top.
+	var lines []struct {
+		Text  string
+		Width float64
+		Box   float64
+	}
+	p.MustEval(`Array.from(document.querySelectorAll('#topology g.node text')).map(t => ({Text: t.textContent, Width: t.getComputedTextLength(),
+		Box: +t.closest('svg').getAttribute('width') - 2 * +t.getAttribute('x')}))`, &lines)
+	cut := 0
+	for _, l := range lines {
+		if l.Width > l.Box {
+			t.Errorf("%q is %.0f wide, its box holds %.0f", l.Text, l.Width, l.Box)
+		}
+		if strings.HasSuffix(l.Text, "…") {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Error("no name was cut: the lab's hostile names are long")
+	}
+	var tops []int
+	p.MustEval(`Array.from(new Set(Array.from(document.querySelectorAll('#topology g.node > svg, #topology g.node > a > svg')).map(s => s.getAttribute('x')))).map(x =>
+		Math.min(...Array.from(document.querySelectorAll('#topology svg[x="' + x + '"]')).map(s => +s.getAttribute('y'))))`, &tops)
+	if len(tops) < 3 {
+		t.Errorf("columns %v, want roots, intermediates and servers", tops)
+	}
+	for _, y := range tops {
+		if y != 40 {
+			t.Errorf("a column starts at y=%d, want the top (40): %v", y, tops)
+		}
+	}
+
 	// mail's second server, on its self-signed certificate, is a server
 	// of its own under that certificate.
 	mailID := ""
@@ -874,8 +912,22 @@ func TestDiff(t *testing.T) {
 		cur: func(l *diffLab) {
 			l.set("mail.contoso.test", leaf("mail.contoso.test", contoso, days(400), nil), contoso.inter.Cert)
 		},
-		want:     []string{"mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!"},
-		wantText: []string{"WORSE    ews mail.contoso.test", "! CA CHANGED: the chain now ends at root \"CN=Contoso Root CA\"", "issuer changed: \"CN=Corp Issuing CA\" -> \"CN=Contoso Issuing CA\""},
+		// A move to a root clients trust is a change, shown loudly, not a
+		// change for the worse.
+		want:     []string{"mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root"},
+		wantText: []string{"CHANGED  ews mail.contoso.test", "    CA CHANGED: the chain now ends at root \"CN=Contoso Root CA\"", ": clients trust the new root\n", "issuer changed: \"CN=Corp Issuing CA\" -> \"CN=Contoso Issuing CA\""},
+		wantExit: 0,
+	}, {
+		name: "a CA switch to a root clients do not have",
+		old: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
+		},
+		cur: func(l *diffLab) {
+			l.set("mail.contoso.test", leaf("mail.contoso.test", fabrikam, days(400), nil), fabrikam.inter.Cert, fabrikam.root.Cert)
+		},
+		want: []string{"mail.contoso.test verdict!", "mail.contoso.test trusted!", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!",
+			"mail.contoso.test finding-added!", "mail.contoso.test finding-added"},
+		wantText: []string{"WORSE    ews mail.contoso.test", "! CA CHANGED: the chain now ends at root \"CN=Fabrikam Root CA\"", ": clients must trust the new root\n"},
 		wantExit: 1,
 	}, {
 		name: "a new failure: the intermediate no longer sent",
@@ -896,11 +948,11 @@ func TestDiff(t *testing.T) {
 		cur: func(l *diffLab) {
 			l.set("mail.contoso.test", leaf("mail.contoso.test", corp, days(400), nil), corp.inter.Cert)
 		},
-		want:     []string{"mail.contoso.test verdict", "mail.contoso.test trusted", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root!", "mail.contoso.test finding-resolved", "mail.contoso.test finding-resolved"},
-		wantText: []string{"verdict FAIL -> OK", "resolved error untrusted-root", "resolved info root-presented"},
-		// The fix is a change of CA, which diff flags whatever its
-		// direction.
-		wantExit: 1,
+		want:     []string{"mail.contoso.test verdict", "mail.contoso.test trusted", "mail.contoso.test leaf-rekeyed", "mail.contoso.test issuer", "mail.contoso.test root", "mail.contoso.test finding-resolved", "mail.contoso.test finding-resolved"},
+		wantText: []string{"verdict FAIL -> OK", "resolved error untrusted-root", "resolved info root-presented", "CA CHANGED: the chain now ends at root \"CN=Corp Root CA\""},
+		// The fix is a change of CA, to a root clients trust: reported,
+		// not worse.
+		wantExit: 0,
 	}, {
 		name: "a fixed failure: the intermediate sent again",
 		old: func(l *diffLab) {
