@@ -103,24 +103,33 @@ func WriteDiscoverTargets(w io.Writer, r *discover.Report) error {
 	}
 	bw.WriteString(" by trustgap discover\n")
 	for _, t := range r.Targets() {
-		if t.Role != target.RoleLync || !t.RoleInferred {
+		if t.Discovery == nil || t.Discovery.Used {
 			fmt.Fprintf(bw, "%s %s\n", t.Role, t.Raw)
 			continue
 		}
-		// A Lync endpoint clients do not sign in at: not written as lync,
-		// so that scan does not assume its root trusted (port 5061 still
-		// makes it a lync target, inferred).
-		role := "other "
-		if t.Port == 5061 {
-			role = ""
-		}
-		at := "no Lync sign-in step answers"
-		if n := r.SignInStep(); n > 0 {
-			at = fmt.Sprintf("clients sign in at step %d", n)
-		}
-		fmt.Fprintf(bw, "%s%s  # a Lync endpoint, but %s: write \"lync %s\" if it is your Lync pool\n", role, t.Raw, at, t.Raw)
+		// An endpoint clients do not use is left commented out: piped to
+		// scan --bundle it would become a target the user gave, whose
+		// root is deployed. Whoever knows it is theirs uncomments it (and
+		// writes "lync" before a Lync pool).
+		fmt.Fprintf(bw, "# not used by clients (%s, %s): %s\n", t.Discovery.Step, usedStep(r, t.Role), t.Raw)
 	}
 	return bw.Flush()
+}
+
+// usedStep says where clients find the service of role instead.
+func usedStep(r *discover.Report, role target.Role) string {
+	if role == target.RoleLync {
+		if n := r.SignInStep(); n > 0 {
+			return fmt.Sprintf("clients sign in at Lync step %d", n)
+		}
+		return "no Lync sign-in step answers"
+	}
+	for _, s := range r.Autodiscover {
+		if s.OK {
+			return fmt.Sprintf("clients find Autodiscover at step %d", s.N)
+		}
+	}
+	return "no Autodiscover step answers"
 }
 
 // discoverScanWriter writes discover --scan --format json: one document
