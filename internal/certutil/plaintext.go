@@ -2,8 +2,6 @@ package certutil
 
 import (
 	"bytes"
-	"encoding/binary"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -212,34 +210,16 @@ func stringText(tag int, b []byte) (text string, isString bool) {
 			return "\x00", true
 		}
 		return string(b), true
-	case tagT61String, tagVideotexString, tagGraphicString, tagGeneralString:
-		r := make([]rune, len(b)) // read as Latin-1
-		for i, c := range b {
-			r[i] = rune(c)
+	case tagVideotexString, tagGraphicString, tagGeneralString:
+		tag = tagT61String // read as Latin-1, as T61String is
+		fallthrough
+	case tagT61String, tagBMPString, tagUniversalString:
+		// The one decoder of these types, the DN formatter's; a value it
+		// cannot decode is not plain.
+		if s, ok := decodeString(tag, b); ok {
+			return s, true
 		}
-		return string(r), true
-	case tagBMPString:
-		if len(b)%2 != 0 {
-			return string(utf8.RuneError), true
-		}
-		u := make([]uint16, len(b)/2)
-		for i := range u {
-			u[i] = binary.BigEndian.Uint16(b[2*i:])
-		}
-		return string(utf16.Decode(u)), true
-	case tagUniversalString:
-		if len(b)%4 != 0 {
-			return string(utf8.RuneError), true
-		}
-		r := make([]rune, len(b)/4)
-		for i := range r {
-			c := binary.BigEndian.Uint32(b[4*i:])
-			if c > utf8.MaxRune {
-				return string(utf8.RuneError), true
-			}
-			r[i] = rune(c)
-		}
-		return string(r), true
+		return string(utf8.RuneError), true
 	}
 	return "", false
 }
