@@ -13,16 +13,14 @@ import (
 
 // Extension OIDs (RFC 5280 sections 4.2.1.13, 4.2.1.15, 5.2.4, 5.2.5).
 var (
-	oidCRLDistributionPoints = asn1.ObjectIdentifier{2, 5, 29, 31}
-	oidFreshestCRL           = asn1.ObjectIdentifier{2, 5, 29, 46}
-	oidIssuingDistPoint      = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidDeltaCRLIndicator     = asn1.ObjectIdentifier{2, 5, 29, 27}
-	oidCRLNumber             = asn1.ObjectIdentifier{2, 5, 29, 20}
-	oidAuthorityKeyID        = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidCertificateIssuer     = asn1.ObjectIdentifier{2, 5, 29, 29}
-	oidReasonCode            = asn1.ObjectIdentifier{2, 5, 29, 21}
-	oidInvalidityDate        = asn1.ObjectIdentifier{2, 5, 29, 24}
-	oidExpiredCertsOnCRL     = asn1.ObjectIdentifier{2, 5, 29, 60}
+	oidFreshestCRL       = asn1.ObjectIdentifier{2, 5, 29, 46}
+	oidIssuingDistPoint  = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidDeltaCRLIndicator = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidCRLNumber         = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidAuthorityKeyID    = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidReasonCode        = asn1.ObjectIdentifier{2, 5, 29, 21}
+	oidInvalidityDate    = asn1.ObjectIdentifier{2, 5, 29, 24}
+	oidExpiredCertsOnCRL = asn1.ObjectIdentifier{2, 5, 29, 60}
 )
 
 // maxNames bounds the URLs read from one distribution point extension.

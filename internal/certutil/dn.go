@@ -262,20 +262,3 @@ func SafeText(s string) string {
 	}
 	return b.String()
 }
-
-// ASCII returns s with every byte past ASCII, and every control character,
-// written as \XX, the RFC 4514 hex form: for outputs read in a legacy code
-// page (Windows PowerShell 5.1 reads a script without a byte order mark as
-// ANSI, where some UTF-8 bytes become quote characters).
-func ASCII(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x7f || c < 0x20 {
-			b.WriteByte('\\')
-			b.WriteString(strings.ToUpper(hex.EncodeToString([]byte{c})))
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
