@@ -27,6 +27,7 @@ import (
 	"github.com/trustgap/trustgap/cmd/report"
 	"github.com/trustgap/trustgap/cmd/roots"
 	"github.com/trustgap/trustgap/cmd/scan"
+	"github.com/trustgap/trustgap/internal/certutil"
 )
 
 // Version, when set at build time with -ldflags "-X
@@ -142,12 +143,12 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.HasPrefix(msg, "unknown shorthand") {
 			err = &cmdutil.FlagError{Err: err}
 		}
-		fmt.Fprintf(f.IO.ErrOut, "trustgap: error: %s\n", msg)
+		fmt.Fprintf(f.IO.ErrOut, "trustgap: error: %s\n", certutil.SafeText(msg)) // errors quote inputs: one escaped line
 		var he *cmdutil.HintError
 		var fe *cmdutil.FlagError
 		switch {
 		case errors.As(err, &he):
-			fmt.Fprintf(f.IO.ErrOut, "trustgap: hint: %s\n", he.Hint)
+			fmt.Fprintf(f.IO.ErrOut, "trustgap: hint: %s\n", certutil.SafeText(he.Hint))
 		case errors.As(err, &fe):
 			fmt.Fprintf(f.IO.ErrOut, "trustgap: hint: run 'trustgap --help' for usage\n")
 		}

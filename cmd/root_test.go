@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +45,19 @@ func TestHelpPlaceholders(t *testing.T) {
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err != nil || c.Name() != "completion" {
 		t.Errorf("no completion command: %v", err)
+	}
+}
+
+// TestErrorIsOneEscapedLine: an error quoting a hostile input (here a
+// target file's name) reaches the terminal as one escaped line.
+func TestErrorIsOneEscapedLine(t *testing.T) {
+	ios, _, _, errOut := cmdutil.Test()
+	f := &cmdutil.Factory{IO: ios, Now: time.Now, Version: "test"}
+	if code := Run(context.Background(), f, []string{"scan", "-f", "no\r\nsuch\x1b[2J.txt"}); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	first, _, _ := strings.Cut(errOut.String(), "\ntrustgap: hint")
+	if !strings.HasPrefix(first, "trustgap: error: ") || strings.ContainsAny(strings.TrimSuffix(first, "\n"), "\r\n\x1b") {
+		t.Fatalf("error not one escaped line: %q", errOut.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/trustgap/trustgap/internal/certutil"
 	"golang.org/x/term"
 )
 
@@ -62,9 +63,12 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.outTTY }
 // ColorEnabled reports whether output may use ANSI colours.
 func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
 
-// Warnf prints "trustgap: warning: ..." to standard error.
+// Warnf prints "trustgap: warning: ..." to standard error, on one line:
+// warnings quote file names, store entries and certificate text, so what
+// they print is escaped as a whole (certutil.SafeText) and can neither start
+// a line nor move the terminal's cursor.
 func (s *IOStreams) Warnf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "trustgap: warning: "+format+"\n", args...)
+	fmt.Fprintf(s.ErrOut, "trustgap: warning: %s\n", certutil.SafeText(fmt.Sprintf(format, args...)))
 }
 
 // Infof prints "trustgap: ..." to standard error.
